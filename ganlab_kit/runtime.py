@@ -1,0 +1,143 @@
+"""Where code runs and how reproducibly: device choice, seeding, fast mode.
+
+Every notebook starts by asking three questions of this module:
+
+* ``pick_device()``: which accelerator to use (CUDA, then Apple's MPS, then the CPU),
+  overridable with the ``GANLAB_DEVICE`` environment variable or an argument;
+* ``seed_everything(seed)``: make a run repeatable (Python, NumPy, torch, and the
+  worker processes of a ``DataLoader`` through ``worker_init_fn`` / ``make_generator``);
+* ``fast_mode()``: whether to pick tiny configurations (``GANLAB_FAST=1``), so the same
+  notebook runs in seconds under nbval in CI and in full for a student.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+FAST_ENV = "GANLAB_FAST"
+DEVICE_ENV = "GANLAB_DEVICE"
+LIVE_ENV = "GANLAB_LIVE"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _env_flag(name: str) -> bool | None:
+    """Read an on/off environment variable; ``None`` when unset, error when unreadable."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return None
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name}={raw!r} is not understood: use 1 (on) or 0 (off).")
+
+
+def fast_mode() -> bool:
+    """True when ``GANLAB_FAST`` is 1/true/yes/on: notebooks then use tiny configs."""
+    return bool(_env_flag(FAST_ENV))
+
+
+def pick(full, fast):
+    """Return ``fast`` in fast mode and ``full`` otherwise (``steps = pick(3000, 60)``)."""
+    return fast if fast_mode() else full
+
+
+def mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def pick_device(preferred: str | torch.device | None = None) -> torch.device:
+    """Choose a device: the argument, else ``GANLAB_DEVICE``, else cuda > mps > cpu.
+
+    Asking for a device that is not there is an error, not a silent fallback: a class
+    that believes it trains on a GPU should hear that it does not.
+    """
+    choice = preferred if preferred is not None else os.environ.get(DEVICE_ENV) or None
+    if choice is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(choice)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device {str(choice)!r} was asked for but torch sees no CUDA GPU "
+            f"(torch {torch.__version__}); unset {DEVICE_ENV} or use 'cpu'."
+        )
+    if device.type == "mps" and not mps_available():
+        raise RuntimeError(f"device {str(choice)!r} was asked for but MPS is not available here.")
+    return device
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python's ``random``, NumPy and torch (all devices) and return a torch
+    ``Generator`` seeded the same way, for a ``DataLoader``'s ``generator=`` argument.
+
+    DataLoader worker processes are seeded by torch from that generator; pass
+    ``worker_init_fn=seed_worker`` so NumPy and ``random`` inside workers follow too.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return generator
+
+
+def seed_worker(worker_id: int) -> None:
+    """``worker_init_fn`` for DataLoaders: derive NumPy/random seeds from torch's
+    per-worker seed, which torch already derives from the loader's generator."""
+    worker_seed = torch.initial_seed() % 2**32
+    np.random.seed(worker_seed)
+    random.seed(worker_seed)
+
+
+def frontend_attached() -> bool:
+    """Best guess whether a live Jupyter front end will render widgets.
+
+    ``GANLAB_LIVE=1/0`` decides when set. Otherwise: inside an IPython kernel started
+    by a Jupyter server (JupyterLab, Notebook 7, VS Code) -> True; a kernel driven by
+    nbclient / nbval / papermill, or plain Python -> False, and labs show static
+    snapshots instead of live widgets.
+    """
+    flag = _env_flag(LIVE_ENV)
+    if flag is not None:
+        return flag
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with ipykernel
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False
+    return "JPY_SESSION_NAME" in os.environ or "VSCODE_PID" in os.environ
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    device: torch.device
+    fast: bool
+    torch_version: str
+
+    def __str__(self) -> str:
+        mode = "fast (tiny configs)" if self.fast else "full"
+        return f"device={self.device}  mode={mode}  torch={self.torch_version}"
+
+
+def runtime_info(preferred: str | None = None) -> RuntimeInfo:
+    """What a notebook prints in its first cell: device, mode and torch version."""
+    return RuntimeInfo(pick_device(preferred), fast_mode(), torch.__version__)

@@ -1,0 +1,1 @@
+"""Training: steps, the background session, checkpoints."""

@@ -1,0 +1,72 @@
+import torch
+import torch.nn.functional as F
+import pytest
+
+from ganlab_kit import checks
+
+
+def test_fixtures_agree_with_references():
+    stored, fresh = checks.load_fixtures(), checks.make_fixtures()
+    assert set(stored) == set(checks.EXERCISES)
+    for name in stored:
+        for a, b in zip(stored[name], fresh[name]):
+            assert torch.allclose(torch.tensor(a["expected"]), torch.tensor(b["expected"]), atol=1e-6), name
+
+
+def test_reference_solutions_pass():
+    for name, ex in checks.EXERCISES.items():
+        namespace = {"torch": torch}
+        exec(ex.solution, namespace)
+        result = checks.check(name, namespace[name])
+        assert result.passed, result.message
+
+
+def test_naive_log_sigmoid_is_caught_at_extreme_logits():
+    def naive(real, fake):
+        return -torch.log(torch.sigmoid(real)).mean() - torch.log(1 - torch.sigmoid(fake)).mean()
+
+    result = checks.check("minimax_discriminator_loss", naive)
+    assert not result.passed
+    assert "NaN or inf" in result.message and "softplus" in result.message
+
+
+def test_flipped_sign_is_named():
+    result = checks.check("non_saturating_generator_loss", lambda f: -F.softplus(-f).mean())
+    assert not result.passed and result.message.startswith("sign")
+
+
+def test_sum_instead_of_mean_is_a_scale_error():
+    result = checks.check("hinge_discriminator_loss", lambda r, f: 2 * (F.relu(1 - r).mean() + F.relu(1 + f).mean()))
+    assert not result.passed and "scale" in result.message and "2 times" in result.message
+
+
+def test_shape_error_is_named():
+    result = checks.check("non_saturating_generator_loss", lambda f: F.softplus(-f))
+    assert not result.passed and "single number" in result.message
+
+
+def test_wrong_values_and_exceptions():
+    result = checks.check("optimal_discriminator", lambda p, q: p / (p + 2 * q))
+    assert not result.passed and result.message.startswith("values differ")
+
+    def broken(p, q):
+        raise RuntimeError("oops")
+
+    result = checks.check("optimal_discriminator", broken)
+    assert not result.passed and "RuntimeError: oops" in result.message
+
+
+def test_tolerant_to_dtype_device_and_numpy():
+    ok = checks.check("optimal_discriminator", lambda p, q: (p.double() / (p.double() + q.double())).numpy())
+    assert ok.passed, ok.message
+    ok = checks.check("jensen_shannon", lambda p, q: checks._jensen_shannon(p.double(), q.double()).tolist())
+    assert ok.passed, ok.message
+    assert "PASS" in repr(checks.check("optimal_discriminator", lambda p, q: p / (p + q)))
+
+
+def test_unknown_exercise_and_solution_hidden(capsys):
+    with pytest.raises(KeyError, match="optimal_discriminator"):
+        checks.check("nope", lambda: 0)
+    checks.show_solution("optimal_discriminator")
+    assert "p_data / (p_data + p_g)" in capsys.readouterr().out
+    assert "derivative" in checks.hint("optimal_discriminator")

@@ -1,0 +1,130 @@
+import threading
+import time
+
+import pytest
+
+from ganlab_kit.train.session import TrainingSession, close_all_sessions
+
+
+def counting_step(delay=0.0):
+    state = {"n": 0}
+
+    def step():
+        state["n"] += 1
+        if delay:
+            time.sleep(delay)
+        return {"loss": 1.0 / state["n"]}
+
+    return step, state
+
+
+def session_threads():
+    return [t for t in threading.enumerate() if t.name == "ganlab-session" and t.is_alive()]
+
+
+def wait_until(cond, timeout=5.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def test_play_pause_step_close_leaks_nothing():
+    step, state = counting_step()
+    before = len(session_threads())
+    s = TrainingSession(step)
+    assert s.state == "idle"
+    s.play()
+    assert wait_until(lambda: s.step_count > 20)
+    s.pause()
+    assert s.state == "paused"
+    n = s.step_count
+    time.sleep(0.05)
+    assert s.step_count == n  # paused means no more steps
+    assert state["n"] == n and len(s.history) == n
+    s.step(3)
+    assert s.step_count == n + 3
+    s.close()
+    assert s.state == "closed" and not s.thread_alive()
+    assert len(session_threads()) == before
+    with pytest.raises(RuntimeError, match="closed"):
+        s.play()
+
+
+def test_rapid_play_pause_never_two_threads():
+    step, _ = counting_step(delay=0.001)
+    s = TrainingSession(step)
+    seen = set()
+    for _ in range(200):
+        s.play()
+        s.toggle()
+        s.play()
+        seen.update(t.ident for t in session_threads())
+    assert len(seen) == 1
+    s.close()
+    assert not s.thread_alive()
+
+
+def test_step_button_while_running_pauses_and_never_interleaves():
+    inside = {"now": 0, "max": 0}
+
+    def step():
+        inside["now"] += 1
+        inside["max"] = max(inside["max"], inside["now"])
+        time.sleep(0.001)
+        inside["now"] -= 1
+        return {"x": 0.0}
+
+    s = TrainingSession(step)
+    s.play()
+    for _ in range(20):
+        s.step()
+        s.play()
+    s.close()
+    assert inside["max"] == 1
+
+
+def test_nan_guard_pauses_with_message():
+    values = iter([1.0, 0.5, float("nan"), 0.1])
+    s = TrainingSession(lambda: {"d_loss": next(values)})
+    s.play()
+    assert wait_until(lambda: s.alarm is not None)
+    assert s.state == "paused" and s.step_count == 3
+    assert "d_loss" in s.alarm and "nan" in s.alarm and "learning rate" in s.alarm
+    s.close()
+
+
+def test_errors_in_step_are_reported_not_raised_in_thread():
+    def bad():
+        raise ZeroDivisionError("boom")
+
+    s = TrainingSession(bad)
+    s.play()
+    assert wait_until(lambda: s.alarm is not None)
+    assert "ZeroDivisionError: boom" in s.alarm and isinstance(s.error, ZeroDivisionError)
+    assert s.state == "paused"
+    s.close()
+
+
+def test_max_steps_and_run_and_subscribers():
+    step, _ = counting_step()
+    s = TrainingSession(step, max_steps=50)
+    got = []
+    unsubscribe = s.subscribe(got.append)
+    s.play()
+    assert wait_until(lambda: s.state == "paused")
+    assert s.step_count == 50 and len(got) == 50
+    unsubscribe()
+    s.max_steps = None
+    calls = []
+    last = s.run(10, every=5, callback=calls.append)
+    assert s.step_count == 60 and len(calls) == 2 and last["step"] == 60.0
+    assert len(got) == 50
+    s.replace_step(lambda: {"y": 2.0})
+    assert s.step_count == 0 and s.history == []
+    s.step()
+    assert s.latest == {"y": 2.0, "step": 1.0}
+    assert close_all_sessions() >= 1
+    assert s.state == "closed"
