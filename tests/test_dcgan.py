@@ -1,0 +1,153 @@
+"""DCGAN networks and the image training step."""
+
+import pytest
+import torch
+
+from ganlab_kit import image_data
+from ganlab_kit.losses import LOSS_KINDS
+from ganlab_kit.nets.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, build_dcgan
+from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig, dcgan_step
+
+
+def tiny(size=16, channels=1, **kw):
+    return DCGANConfig(image_size=size, channels=channels, latent_dim=8, generator_width=4, discriminator_width=4, **kw)
+
+
+@pytest.mark.parametrize("size", [16, 32, 64])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_shapes_at_each_size(size, channels):
+    config = tiny(size, channels)
+    generator, discriminator = build_dcgan(config, seed=0)
+    images = generator(torch.randn(3, config.latent_dim))
+    assert images.shape == (3, channels, size, size)
+    assert images.abs().max() <= 1.0  # tanh output
+    assert discriminator(images).shape == (3, 1)
+    # one stride-2 block per doubling from 4x4: 2 at 16, 3 at 32, 4 at 64
+    strided = [m for m in generator.modules() if isinstance(m, torch.nn.ConvTranspose2d) and m.stride == (2, 2)]
+    assert len(strided) == {16: 2, 32: 3, 64: 4}[size] == config.num_blocks
+
+
+def test_paper_layout_at_64():
+    config = DCGANConfig(image_size=64, channels=3, latent_dim=100, generator_width=128, discriminator_width=128)
+    generator = DCGANGenerator(config)
+    first = generator.net[0]
+    assert (first.in_channels, first.out_channels) == (100, 1024)  # the paper's 4x4x1024 projection
+    # no batch norm on the generator output or the discriminator input layer
+    assert isinstance(generator.net[-1], torch.nn.Tanh) and isinstance(generator.net[-2], torch.nn.ConvTranspose2d)
+    discriminator = DCGANDiscriminator(config)
+    assert isinstance(discriminator.body[1], torch.nn.LeakyReLU)
+
+
+def test_bad_sizes_and_inputs_are_named():
+    with pytest.raises(ValueError, match="16, 32, 64"):
+        DCGANConfig(image_size=48)
+    generator, discriminator = build_dcgan(tiny(16))
+    with pytest.raises(ValueError, match=r"\(B, 8\)"):
+        generator(torch.randn(2, 9))
+    with pytest.raises(ValueError, match=r"\(B, 1, 16, 16\)"):
+        discriminator(torch.randn(2, 1, 32, 32))
+
+
+def test_init_statistics():
+    # wide enough that the sample statistics are tight
+    config = DCGANConfig(image_size=32, channels=3, latent_dim=64, generator_width=64, discriminator_width=64)
+    generator, discriminator = build_dcgan(config, seed=1)
+    conv_weights = torch.cat([m.weight.flatten() for net in (generator, discriminator) for m in net.modules()
+                              if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))])
+    assert abs(conv_weights.mean().item()) < 1e-3
+    assert conv_weights.std().item() == pytest.approx(0.02, rel=0.02)
+    gammas = torch.cat([m.weight for net in (generator, discriminator) for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+    betas = torch.cat([m.bias for net in (generator, discriminator) for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+    assert gammas.numel() > 500
+    assert gammas.mean().item() == pytest.approx(1.0, abs=0.005)
+    assert gammas.std().item() == pytest.approx(0.02, rel=0.15)
+    assert torch.all(betas == 0)
+    # seeded init is repeatable, different seeds differ
+    again, _ = build_dcgan(config, seed=1)
+    other, _ = build_dcgan(config, seed=2)
+    assert torch.equal(generator.net[0].weight, again.net[0].weight)
+    assert not torch.equal(generator.net[0].weight, other.net[0].weight)
+
+
+@pytest.mark.parametrize("kind", LOSS_KINDS)
+def test_step_every_loss_kind_updates_both_nets(kind):
+    torch.manual_seed(0)
+    config = tiny(16, discriminator_batch_norm=(kind != "wasserstein"))
+    generator, discriminator = build_dcgan(config, seed=0)
+    g_opt = torch.optim.Adam(generator.parameters(), 1e-3, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(discriminator.parameters(), 1e-3, betas=(0.5, 0.999))
+    g_before = [p.clone() for p in generator.parameters()]
+    d_before = [p.clone() for p in discriminator.parameters()]
+    real = torch.rand(8, 1, 16, 16) * 2 - 1
+    metrics = dcgan_step(generator, discriminator, g_opt, d_opt, real, loss_kind=kind)
+    assert set(metrics) >= {"d_loss", "g_loss", "D(x)", "D(G(z))"}
+    assert all(isinstance(v, float) and v == v for v in metrics.values())
+    assert 0 < metrics["D(x)"] < 1 and 0 < metrics["D(G(z))"] < 1
+    assert (metrics["gradient_penalty"] > 0) == (kind == "wasserstein")
+    assert all(not torch.equal(a, b) for a, b in zip(g_before, generator.parameters()))
+    assert all(not torch.equal(a, b) for a, b in zip(d_before, discriminator.parameters()))
+    # D's parameters are trainable again after the generator's update froze them
+    assert all(p.requires_grad for p in discriminator.parameters())
+
+
+def test_step_losses_match_the_loss_functions():
+    """The reported d_loss is discriminator_loss on the logits the step saw (recomputed here)."""
+    from ganlab_kit.losses import discriminator_loss
+
+    config = tiny(16)
+    generator, discriminator = build_dcgan(config, seed=0)
+    g_opt = torch.optim.SGD(generator.parameters(), lr=0.0)
+    d_opt = torch.optim.SGD(discriminator.parameters(), lr=0.0)  # lr 0: nets unchanged by the step
+    real = torch.rand(8, 1, 16, 16) * 2 - 1
+    noise = torch.Generator().manual_seed(5)
+    metrics = dcgan_step(generator, discriminator, g_opt, d_opt, real, loss_kind="lsgan", noise_generator=noise)
+    z = torch.randn(8, config.latent_dim, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        expected = discriminator_loss(discriminator(real), discriminator(generator(z)), "lsgan")
+    assert metrics["d_loss"] == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_step_rejects_unknown_loss_kind():
+    generator, discriminator = build_dcgan(tiny(16))
+    opt = torch.optim.SGD(generator.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="hinge"):
+        dcgan_step(generator, discriminator, opt, opt, torch.zeros(2, 1, 16, 16), loss_kind="bce")
+
+
+def test_run_lr_and_kind_changes_take_effect_next_step():
+    data = image_data.digits(16)
+    run = DCGANRun(DCGANRunConfig(model=tiny(16), batch_size=8), data)
+    run.step()
+    run.set_learning_rates(generator=1e-3, discriminator=5e-4)
+    assert run.learning_rates == (1e-3, 5e-4)
+    run.loss_kind = "hinge"
+    metrics = run.step()
+    assert metrics["g_loss"] < 0.5  # hinge's -E[t_fake] near 0, not non-saturating's ~0.7
+    with pytest.raises(ValueError, match="> 0"):
+        run.set_learning_rates(generator=0.0)
+
+
+def test_samples_leave_batch_norm_statistics_alone():
+    run = DCGANRun(DCGANRunConfig(model=tiny(16), batch_size=8, num_fixed_noise=6), image_data.digits(16))
+    run.step()
+    before = {k: v.clone() for k, v in run.generator.state_dict().items()}
+    images = run.sample()
+    assert images.shape == (6, 1, 16, 16)
+    assert all(torch.equal(before[k], v) for k, v in run.generator.state_dict().items())
+    assert torch.equal(images, run.sample())  # fixed noise -> same grid
+
+
+def test_run_refuses_data_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="image_size=32"):
+        DCGANRun(DCGANRunConfig(model=tiny(32)), image_data.digits(16))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.gpu
+def test_gpu_step_with_channels_last_and_autocast():
+    run = DCGANRun(DCGANRunConfig(model=tiny(32), batch_size=8), image_data.digits(32), device="cuda")
+    run.generator.to(memory_format=torch.channels_last)
+    run.discriminator.to(memory_format=torch.channels_last)
+    run.autocast_dtype = torch.bfloat16
+    metrics = run.step()
+    assert all(v == v for v in metrics.values())
