@@ -1,0 +1,225 @@
+"""Small batched image filters the style renderers are built from.
+
+Every function takes and returns float tensors shaped ``(B, C, H, W)`` with values in
+[0, 1], works on any device, and has no hidden randomness: noise is drawn from a
+``torch.Generator`` on the CPU (so the same seed gives the same pixels on CPU and GPU)
+and then moved to the images' device.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+# ITU-R BT.601 luma weights: how bright each primary looks to the eye.
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
+
+def check_images(images: torch.Tensor, name: str = "images") -> torch.Tensor:
+    """Raise a clear error unless ``images`` is a float batch ``(B, 3, H, W)``."""
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(images).__name__}")
+    if images.ndim == 3:
+        raise ValueError(f"{name} has shape {tuple(images.shape)}: add a batch dimension, e.g. images[None]")
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"{name} must have shape (B, 3, H, W), got {tuple(images.shape)}")
+    if not images.is_floating_point():
+        raise TypeError(f"{name} must be float in [0, 1], got dtype {images.dtype}; divide uint8 by 255")
+    return images
+
+
+def luminance(images: torch.Tensor) -> torch.Tensor:
+    """Perceived brightness, ``(B, 3, H, W) -> (B, 1, H, W)``."""
+    r, g, b = images[:, 0:1], images[:, 1:2], images[:, 2:3]
+    return LUMA_WEIGHTS[0] * r + LUMA_WEIGHTS[1] * g + LUMA_WEIGHTS[2] * b
+
+
+def saturation(images: torch.Tensor) -> torch.Tensor:
+    """HSV saturation ``(max - min) / max`` per pixel, ``(B, 1, H, W)`` (0 for grey)."""
+    high = images.amax(dim=1, keepdim=True)
+    low = images.amin(dim=1, keepdim=True)
+    return (high - low) / high.clamp_min(1e-6)
+
+
+def gaussian_kernel1d(sigma: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Normalised 1-D Gaussian of radius ``ceil(3 sigma)``: 99.7% of the mass."""
+    radius = max(1, int(math.ceil(3.0 * sigma)))
+    x = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    return kernel / kernel.sum()
+
+
+_BAND_CACHE: dict[tuple, torch.Tensor] = {}
+
+
+def band_matrix(size: int, weights: torch.Tensor, offsets: range) -> torch.Tensor:
+    """``(size, size)`` matrix ``M`` with ``(M @ v)[i] = sum_k weights[k] v[clamp(i + offsets[k])]``.
+
+    A 1-D convolution with replicated borders, written as a matrix: blurring the rows of
+    an image is then one matrix product, which BLAS runs much faster on a CPU than a
+    depthwise convolution (see bench/bench_styles.py).
+    """
+    rows = torch.arange(size).unsqueeze(1)  # (size, 1)
+    columns = (rows + torch.tensor(list(offsets)).unsqueeze(0)).clamp(0, size - 1)  # (size, taps)
+    matrix = torch.zeros(size, size, dtype=weights.dtype)
+    matrix.scatter_add_(1, columns, weights.unsqueeze(0).expand(size, -1).contiguous())
+    return matrix
+
+
+def _gaussian_matrix(size: int, sigma: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    key = ("gauss", size, round(float(sigma), 4), str(device), dtype)
+    if key not in _BAND_CACHE:
+        kernel = gaussian_kernel1d(sigma, torch.device("cpu"), torch.float64)
+        radius = kernel.numel() // 2
+        _BAND_CACHE[key] = band_matrix(size, kernel, range(-radius, radius + 1)).to(device=device, dtype=dtype)
+    return _BAND_CACHE[key]
+
+
+def gaussian_blur(images: torch.Tensor, sigma: float | tuple[float, float]) -> torch.Tensor:
+    """Separable Gaussian blur with replicated borders; any number of channels.
+
+    ``sigma`` is one number or ``(sigma_y, sigma_x)``. Rows and columns are blurred by
+    one matrix product each: ``out = G_h @ images @ G_w^T``.
+    """
+    sigma_y, sigma_x = (sigma, sigma) if isinstance(sigma, (int, float)) else sigma
+    height, width = images.shape[-2:]
+    out = images
+    if sigma_x > 0:
+        out = out @ _gaussian_matrix(width, sigma_x, images.device, images.dtype).t()
+    if sigma_y > 0:
+        out = _gaussian_matrix(height, sigma_y, images.device, images.dtype) @ out
+    return out
+
+
+def sobel(gray: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Horizontal and vertical derivatives of ``(B, 1, H, W)`` (Sobel; a unit step gives 0.5).
+
+    Written with slices of a replicate-padded image: a central difference in one
+    direction, a [1, 2, 1] / 4 smoothing in the other.
+    """
+    p = F.pad(gray, (1, 1, 1, 1), mode="replicate")
+    dx = (p[:, :, :, 2:] - p[:, :, :, :-2]) * 0.5  # (B, 1, H + 2, W)
+    dy = (p[:, :, 2:, :] - p[:, :, :-2, :]) * 0.5  # (B, 1, H, W + 2)
+    gx = (dx[:, :, :-2] + 2 * dx[:, :, 1:-1] + dx[:, :, 2:]) * 0.25
+    gy = (dy[:, :, :, :-2] + 2 * dy[:, :, :, 1:-1] + dy[:, :, :, 2:]) * 0.25
+    return gx, gy
+
+
+def edge_magnitude(gray: torch.Tensor) -> torch.Tensor:
+    """Gradient length ``sqrt(gx^2 + gy^2)`` of ``(B, 1, H, W)``; a unit step gives 0.5."""
+    gx, gy = sobel(gray)
+    return torch.sqrt(gx * gx + gy * gy + 1e-12)
+
+
+def dilate(mask: torch.Tensor, width: int) -> torch.Tensor:
+    """Grey-level dilation (running maximum) over a ``width x width`` square; odd widths."""
+    if width <= 1:
+        return mask
+    width = width + 1 - width % 2
+    return F.max_pool2d(mask, kernel_size=width, stride=1, padding=width // 2)
+
+
+def box_mean(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Mean over a ``size x size`` window centred on each pixel (odd sizes, replicated borders)."""
+    size = size + 1 - size % 2
+    return window_mean(images, range(-(size // 2), size // 2 + 1), range(-(size // 2), size // 2 + 1))
+
+
+def window_mean(images: torch.Tensor, rows: range, columns: range) -> torch.Tensor:
+    """Mean over the window ``rows x columns`` of offsets around each pixel, as two matrix products."""
+    height, width = images.shape[-2:]
+    out = images @ _box_matrix(width, columns, images.device, images.dtype).t()
+    return _box_matrix(height, rows, images.device, images.dtype) @ out
+
+
+def _box_matrix(size: int, offsets: range, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    key = ("box", size, offsets.start, offsets.stop, str(device), dtype)
+    if key not in _BAND_CACHE:
+        weights = torch.full((len(offsets),), 1.0 / len(offsets), dtype=torch.float64)
+        _BAND_CACHE[key] = band_matrix(size, weights, offsets).to(device=device, dtype=dtype)
+    return _BAND_CACHE[key]
+
+
+def kuwahara(images: torch.Tensor, radius: int) -> torch.Tensor:
+    """Kuwahara filter: each pixel takes the mean colour of the least varied of the four
+    ``(radius+1)^2`` squares that have it as a corner.
+
+    Flat regions are smoothed while edges stay sharp, because the square that straddles
+    an edge has a large variance and loses. The look is that of flat patches of paint.
+    Variance is measured on luminance: ``Var = E[y^2] - E[y]^2`` over each square.
+    """
+    if radius < 1:
+        return images
+    gray = luminance(images)
+    stacked = torch.cat([images, gray, gray * gray], dim=1)  # (B, 5, H, W)
+    height, width = images.shape[-2:]
+    before, after = range(-radius, 1), range(0, radius + 1)
+    left = stacked @ _box_matrix(width, before, images.device, images.dtype).t()
+    right = stacked @ _box_matrix(width, after, images.device, images.dtype).t()
+    up = _box_matrix(height, before, images.device, images.dtype)
+    down = _box_matrix(height, after, images.device, images.dtype)
+    windows = torch.stack([up @ left, up @ right, down @ left, down @ right], dim=1)  # (B, 4, 5, H, W)
+    variance = windows[:, :, 4] - windows[:, :, 3] ** 2  # (B, 4, H, W)
+    best = variance.argmin(dim=1, keepdim=True)  # (B, 1, H, W)
+    index = best.unsqueeze(2).expand(-1, -1, 3, -1, -1)
+    return windows[:, :, :3].gather(1, index).squeeze(1)
+
+
+def seeded_generator(seed: int) -> torch.Generator:
+    generator = torch.Generator(device="cpu")
+    generator.manual_seed(int(seed))
+    return generator
+
+
+def uniform_noise(shape: tuple[int, ...], generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
+    """Uniform [0, 1) noise drawn on the CPU (device-independent), moved next to ``like``."""
+    return torch.rand(shape, generator=generator).to(device=like.device, dtype=like.dtype)
+
+
+def smooth_noise(batch: int, height: int, width: int, scale: float, generator: torch.Generator,
+                 like: torch.Tensor) -> torch.Tensor:
+    """Value noise in [0, 1], ``(B, 1, H, W)``, with features about ``scale`` pixels wide:
+    a coarse random grid upsampled bicubically, then rescaled per image to fill [0, 1]."""
+    coarse_h = max(2, int(round(height / scale)) + 1)
+    coarse_w = max(2, int(round(width / scale)) + 1)
+    coarse = uniform_noise((batch, 1, coarse_h, coarse_w), generator, like)
+    noise = F.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=False)
+    low = noise.amin(dim=(2, 3), keepdim=True)
+    high = noise.amax(dim=(2, 3), keepdim=True)
+    return (noise - low) / (high - low).clamp_min(1e-6)
+
+
+def fibre_texture(batch: int, height: int, width: int, generator: torch.Generator, like: torch.Tensor,
+                  length: float = 6.0) -> torch.Tensor:
+    """Paper fibres in [0, 1], ``(B, 1, H, W)``: white noise smeared along rows and along
+    columns separately, so thin streaks run in both directions like pulp fibres."""
+    white = uniform_noise((batch, 2, height, width), generator, like)
+    along_rows = _blur_1d(white[:, 0:1], length, horizontal=True)
+    along_cols = _blur_1d(white[:, 1:2], length, horizontal=False)
+    fibres = torch.maximum(along_rows, along_cols)
+    low = fibres.amin(dim=(2, 3), keepdim=True)
+    high = fibres.amax(dim=(2, 3), keepdim=True)
+    return (fibres - low) / (high - low).clamp_min(1e-6)
+
+
+def _blur_1d(gray: torch.Tensor, sigma: float, horizontal: bool) -> torch.Tensor:
+    return gaussian_blur(gray, (0.0, sigma) if horizontal else (sigma, 0.0))
+
+
+def stretch_contrast(gray: torch.Tensor, low_quantile: float = 0.02, high_quantile: float = 0.98) -> torch.Tensor:
+    """Map each image's ``low``..``high`` luminance quantiles to 0..1 (clamped), so dark and
+    light photos use the whole tonal range before it is cut into tones or colours."""
+    flat = gray.flatten(1)
+    if flat.shape[1] > 65536:  # quantile() limits input size; a strided sample is enough
+        flat = flat[:, :: flat.shape[1] // 65536 + 1]
+    q = torch.quantile(flat.float(), torch.tensor([low_quantile, high_quantile], device=gray.device), dim=1)
+    low = q[0].view(-1, 1, 1, 1).to(gray.dtype)
+    high = q[1].view(-1, 1, 1, 1).to(gray.dtype)
+    return ((gray - low) / (high - low).clamp_min(0.05)).clamp(0.0, 1.0)
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor | float) -> torch.Tensor:
+    """``a + weight (b - a)``, broadcasting ``weight``."""
+    return a + (b - a) * weight
