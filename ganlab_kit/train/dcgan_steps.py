@@ -189,17 +189,17 @@ class DCGANRun:
     def sample(self, z: torch.Tensor | None = None) -> torch.Tensor:
         """Images G(z) (B, C, H, W) in [-1, 1], on the CPU; ``z`` defaults to the fixed noise.
 
-        Batch norm runs in training mode (normalising with this batch's statistics, as
-        during training) and its running averages are put back afterwards, so looking at
-        samples never changes what training or a checkpoint would do.
+        The generator runs in eval mode: batch norm uses its running averages, so each
+        image depends on its own z only (not on which other z share the batch), and
+        looking at samples never changes what training or a checkpoint would do.
         """
         z = self.fixed_noise if z is None else z.to(self.device)
-        saved = {name: buf.clone() for name, buf in self.generator.named_buffers()}
+        was_training = self.generator.training
+        self.generator.eval()
         try:
             images = self.generator(z)
         finally:
-            for name, buf in self.generator.named_buffers():
-                buf.copy_(saved[name])
+            self.generator.train(was_training)
         return images.float().cpu()
 
     # ---------------------------------------------------------- checkpoints
