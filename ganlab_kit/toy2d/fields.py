@@ -17,7 +17,9 @@ Grid convention: ``heatmap[i, j]`` is at ``(x_j, y_i)`` with ``y`` increasing wi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 import torch
 from torch import nn
@@ -109,3 +111,51 @@ def arrow_vectors(gradient: torch.Tensor, length: float = 0.25) -> torch.Tensor:
     if not math.isfinite(float(longest)) or float(longest) == 0.0:
         return torch.zeros_like(step)
     return step * (length / longest)
+
+
+@dataclass
+class FieldFrame:
+    """Everything one picture of the plane needs, as NumPy arrays (what views receive).
+
+    ``heatmap`` rows go up in y (row 0 = bottom); ``arrows`` start at the ``fake`` points.
+    """
+
+    heatmap: np.ndarray  # (R, R), sigmoid(D) in [0, 1]
+    real: np.ndarray  # (N, 2)
+    fake: np.ndarray  # (N, 2)
+    arrows: np.ndarray  # (N, 2)
+    manifold: np.ndarray  # (M, M, 2) for 2-D+ noise, (M, 2) for 1-D noise
+    manifold_density: np.ndarray  # (M-1, M-1) or (M-1,), in [0, 1]
+    step: int = 0
+    extent: tuple[float, float] = field(default=PLANE)
+
+
+def compute_field_frame(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    loss_kind: str,
+    real: torch.Tensor,
+    noise: torch.Tensor,
+    noise_config: NoiseConfig,
+    *,
+    heatmap_resolution: int = 48,
+    manifold_resolution: int = 20,
+    step: int = 0,
+) -> FieldFrame:
+    """All layers at once: heatmap, G(noise) with its gradient arrows, the manifold.
+
+    ``noise`` is usually a *fixed* batch, so the fake points move smoothly from frame to frame.
+    """
+    with torch.no_grad():
+        fake = generator(noise)  # (N, 2)
+    arrows = arrow_vectors(generator_gradients(discriminator, fake, loss_kind))
+    manifold = generator_manifold(generator, noise_config, manifold_resolution)
+    return FieldFrame(
+        heatmap=discriminator_heatmap(discriminator, heatmap_resolution).numpy(),
+        real=real.numpy(),
+        fake=fake.numpy(),
+        arrows=arrows.numpy(),
+        manifold=manifold.points.numpy(),
+        manifold_density=manifold.density.numpy(),
+        step=step,
+    )

@@ -6,8 +6,8 @@
     session = TrainingSession(trainer.step)
 
 ``trainer.step()`` does ``discriminator_steps`` D updates then one G update and returns
-the metrics (``loss_d, loss_g, d_real, d_fake``, plus ``modes_hit, high_quality`` for
-mixtures). ``step("discriminator")`` / ``step("generator")`` update one side only.
+the metrics (``loss_d, loss_g, d_real, d_fake``, plus ``modes_hit, mode_share, high_quality``
+for mixtures). ``step("discriminator")`` / ``step("generator")`` update one side only.
 
 Hyperparameters change through :meth:`ToyTrainer.set_train_config`: the new values wait
 until the next step begins, so a change never lands in the middle of a step. A new
@@ -124,7 +124,7 @@ class ToyTrainer:
         # repeated in between: it moves slowly, and measuring costs about a third of a step.
         if self._coverage is None or self.steps_done % COVERAGE_EVERY == 0:
             coverage = mode_coverage(fake, self.distribution.modes, self.distribution.mode_std)
-            self._coverage = {"modes_hit": float(coverage.modes_hit), "high_quality": coverage.high_quality}
+            self._coverage = {"modes_hit": float(coverage.modes_hit), "mode_share": coverage.fraction, "high_quality": coverage.high_quality}
         return dict(self._coverage)
 
     def fake_samples(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

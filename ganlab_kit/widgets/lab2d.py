@@ -1,0 +1,261 @@
+"""The 2-D GAN lab: GAN Lab's views and controls, live in Jupyter, on real PyTorch.
+
+    lab = GanLab2D(LabConfig(distribution="ring"))
+    lab.display()      # live widgets with a front end; a static snapshot without one
+    lab.run(2000)      # blocking training (what nbval runs), then lab.display() again
+    lab.close()        # stops the trainer and the refresher; nothing keeps running
+
+Wiring (data flows one way): :class:`~ganlab_kit.toy2d.trainer.ToyTrainer` (data, nets,
+optimizers) is stepped by a :class:`~ganlab_kit.train.session.TrainingSession` in its own
+thread; a :class:`~ganlab_kit.widgets.refresh.ViewRefresher` wakes ``fps`` times a second,
+copies the networks' weights into shadow copies under ``session.locked()`` (microseconds),
+then computes the fields and charts from the shadows *outside* the lock and sends them to
+the canvas. Training never waits for drawing.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import ipywidgets as widgets
+import torch
+from IPython.display import display
+
+from ..runtime import frontend_attached
+from ..toy2d.alarms import lab_guards
+from ..toy2d.data import make_distribution, points_distribution, sample_noise
+from ..toy2d.divergence import divergences
+from ..toy2d.fields import FieldFrame, compute_field_frame
+from ..toy2d.io import load_pretrained, save_toy_model
+from ..toy2d.models import ToyModelConfig
+from ..toy2d.steps import ToyTrainConfig
+from ..toy2d.trainer import ToyTrainer
+from ..train.session import TrainingSession, non_finite_guard
+from .charts import LineChart
+from .controls import TransportBar
+from .field_view import FieldView
+from .lab2d_panels import DRAWN, LabPanels
+from .refresh import ViewRefresher
+
+
+@dataclass
+class LabConfig:
+    """What the lab starts with; everything can be changed from its controls later."""
+
+    distribution: str = "ring"
+    model: ToyModelConfig = field(default_factory=ToyModelConfig)
+    training: ToyTrainConfig = field(default_factory=ToyTrainConfig)
+    seed: int = 0
+    fps: float = 15.0
+    points_shown: int = 256  # real and fake points drawn (fixed samples: they move smoothly)
+    heatmap_resolution: int = 48
+    manifold_resolution: int = 20
+    divergence_samples: int = 1024
+    live: bool | None = None  # None: live exactly when a front end is attached
+
+
+class GanLab2D:
+    """A live 2-D GAN lab (see the module docstring)."""
+
+    def __init__(self, config: LabConfig | None = None, trainer: ToyTrainer | None = None) -> None:
+        self.config = config or LabConfig()
+        self.live = frontend_attached() if self.config.live is None else self.config.live
+        self.trainer = trainer or ToyTrainer(make_distribution(self.config.distribution), self.config.model, self.config.training, self.config.seed)
+        self._next_kind = "both"
+        self.session = TrainingSession(self._train_step)
+        self._install_guards()
+        self.divergence_history: list[dict[str, float]] = []
+        self.field = FieldView()
+        self.bar = TransportBar(self.session, on_reset=self.reset)
+        self.bar.add_button("Step D", lambda: self.step("discriminator"), tooltip="one discriminator update only")
+        self.bar.add_button("Step G", lambda: self.step("generator"), tooltip="one generator update only")
+        self.charts = {
+            "losses": LineChart(["loss_d", "loss_g"], title="losses", width=380, height=120),
+            "probabilities": LineChart(["d_real", "d_fake"], title="D(x) and D(G(z))", width=380, height=120),
+            "divergence": LineChart(["kl", "js"], title="KL / JS (30x30 grid)", width=380, height=120),
+            "coverage": LineChart(["mode_share", "high_quality"], title="modes hit (share), high-quality share", width=380, height=120),
+        }
+        self.panels = LabPanels(self)
+        self._shadow: tuple[torch.nn.Module, torch.nn.Module] | None = None
+        self._cache: dict[str, Any] = {}
+        self._last_frame_step = -1
+        self.frame: FieldFrame | None = None
+        self.refresher = ViewRefresher(self._read, self._draw, session=self.session, fps=self.config.fps, only_on_change=False)
+        charts = widgets.VBox([chart.widget for chart in self.charts.values()])
+        self.widget = widgets.VBox([self.bar.widget, widgets.HBox([self.field.widget, charts]), self.panels.layer_row, self.panels.widget])
+        self.widget.add_class("ganlab-lab2d")
+
+    # ------------------------------------------------------------ training
+    def _train_step(self) -> dict[str, float]:
+        kind, self._next_kind = self._next_kind, "both"
+        return self.trainer.step(kind)
+
+    def _install_guards(self) -> None:
+        modes = self.trainer.distribution.modes
+        self.session.guards = [non_finite_guard, *lab_guards(self.trainer.train_config.loss, len(modes) if modes is not None else None)]
+
+    def step(self, which: str = "both") -> None:
+        """One step of both networks, or of the ``"discriminator"`` / ``"generator"`` only."""
+        self.session.pause()
+        self._next_kind = which
+        self.session.step()
+
+    def run(self, steps: int, record_every: int = 50) -> dict[str, float] | None:
+        """Train ``steps`` steps in this thread (no front end needed); divergence recorded on the way."""
+        metrics = self.session.run(steps, every=record_every, callback=lambda _m: self._record_divergence(self.trainer.generator))
+        self._record_divergence(self.trainer.generator)
+        return metrics
+
+    def update_training(self, **changes) -> None:
+        """Change training hyperparameters; validated now, used from the next step on."""
+        self.trainer.update(**changes)
+        if "loss" in changes:
+            self.session.guards = [non_finite_guard, *lab_guards(changes["loss"], self._num_modes())]
+        self.bar.say(", ".join(f"{k} = {v}" for k, v in changes.items()) + " (from the next step)")
+
+    def _num_modes(self) -> int | None:
+        modes = self.trainer.distribution.modes
+        return len(modes) if modes is not None else None
+
+    def change_architecture(self, model_config: ToyModelConfig) -> None:
+        model_config.validate()  # a ValueError here is refused at the control
+        self.reset(model_config=model_config)
+        self.bar.say("architecture changed: new networks, training restarts at step 0", level="warning")
+
+    def reset(self, model_config: ToyModelConfig | None = None, seed: int | None = None) -> None:
+        """New networks (same or new architecture / seed); history and charts start over."""
+        self.session.pause()
+        with self.session.locked():
+            self.trainer.reset(model_config=model_config, seed=seed)
+            self._shadow = None
+            self._cache = {}
+        self.session.replace_step(self._train_step)
+        self.divergence_history.clear()
+        self._last_frame_step = -1
+        self.bar.update()
+
+    def set_distribution(self, kind: str) -> None:
+        """Train on a built-in distribution or on the drawn points (``"drawn"``)."""
+        distribution = points_distribution(self.field.drawn) if kind == DRAWN else make_distribution(kind)
+        with self.session.locked():
+            self.trainer.set_distribution(distribution)
+            self.trainer._apply_pending()
+            self._cache = {}
+        self._install_guards()
+        self.divergence_history.clear()
+        self._last_frame_step = -1
+
+    def load_pretrained(self, kind: str | None = None) -> None:
+        """Start from the shipped model for ``kind`` (default: the current distribution)."""
+        kind = kind or self.trainer.distribution.name
+        trained = load_pretrained(kind, self.trainer.train_config)
+        self.session.pause()
+        with self.session.locked():
+            self.trainer = trained
+            self._shadow = None
+            self._cache = {}
+        self.session.replace_step(self._train_step)
+        self._install_guards()
+        self.divergence_history.clear()
+        self._last_frame_step = -1
+        self.bar.say(f"loaded the pretrained {kind} model ({trained.steps_done} steps of training)")
+
+    def save(self, path) -> None:
+        with self.session.locked():
+            save_toy_model(path, self.trainer, extra={"lab_step": self.session.step_count})
+
+    def set_layer(self, name: str, visible: bool) -> None:
+        self.field.set_layer(name, visible)
+
+    # ------------------------------------------------------------- frames
+    def _read(self) -> dict[str, Any]:
+        """Under the session lock: copy weights into shadow nets, note what a frame needs."""
+        trainer = self.trainer
+        if self._shadow is None:
+            self._shadow = (copy.deepcopy(trainer.generator), copy.deepcopy(trainer.discriminator))
+        else:
+            self._shadow[0].load_state_dict(trainer.generator.state_dict())
+            self._shadow[1].load_state_dict(trainer.discriminator.state_dict())
+        return {"step": self.session.step_count, "loss": trainer.train_config.loss, "noise": trainer.model_config.noise, "distribution": trainer.distribution}
+
+    def _fixed_samples(self, snapshot: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        key = (id(snapshot["distribution"]), snapshot["noise"].kind, snapshot["noise"].dim)
+        if self._cache.get("key") != key:
+            generator = torch.Generator().manual_seed(self.config.seed + 7)
+            n = max(self.config.points_shown, self.config.divergence_samples)
+            self._cache = {"key": key, "real": snapshot["distribution"].sample(n, generator), "noise": sample_noise(snapshot["noise"], n, generator)}
+        return self._cache["real"], self._cache["noise"]
+
+    def compute_frame(self, snapshot: dict[str, Any] | None = None) -> FieldFrame:
+        """The field frame for the current state (reads the nets under the lock)."""
+        snapshot = snapshot or self.refresher._snapshot()
+        generator, discriminator = self._shadow
+        real, noise = self._fixed_samples(snapshot)
+        shown = self.config.points_shown
+        return compute_field_frame(
+            generator, discriminator, snapshot["loss"], real[:shown], noise[:shown], snapshot["noise"],
+            heatmap_resolution=self.config.heatmap_resolution, manifold_resolution=self.config.manifold_resolution, step=snapshot["step"],
+        )
+
+    def _record_divergence(self, generator: torch.nn.Module) -> None:
+        step = self.session.step_count
+        if self.divergence_history and self.divergence_history[-1]["step"] >= step:
+            return
+        snapshot = {"distribution": self.trainer.distribution, "noise": self.trainer.model_config.noise}
+        real, noise = self._fixed_samples(snapshot)
+        with torch.no_grad():
+            fake = generator(noise[: self.config.divergence_samples])
+        self.divergence_history.append({"step": float(step), **divergences(real[: self.config.divergence_samples], fake)})
+
+    def _draw(self, snapshot: dict[str, Any]) -> None:
+        """Outside the lock: fields, divergence and charts from the shadow nets, then send."""
+        if snapshot["step"] != self._last_frame_step or self.frame is None:
+            self.frame = self.compute_frame(snapshot)
+            self.field.show(self.frame)
+            self._record_divergence(self._shadow[0])
+            self._update_charts()
+            self._last_frame_step = snapshot["step"]
+        self.bar.update()
+
+    def _update_charts(self) -> None:
+        history = self.session.history
+        for name in ("losses", "probabilities", "coverage"):
+            self.charts[name].update(history)
+        self.charts["divergence"].update(self.divergence_history)
+
+    # ------------------------------------------------------------ display
+    def snapshot(self):
+        """A matplotlib figure of the field and the charts (what nbval shows)."""
+        import matplotlib.pyplot as plt
+
+        self.refresher.draw_now()
+        figure = plt.figure(figsize=(10, 4.4))
+        grid = figure.add_gridspec(2, 3, width_ratios=[1.3, 1, 1])
+        self.field.figure(self.frame, ax=figure.add_subplot(grid[:, 0]), title=f"{self.trainer.distribution.name}, step {self.session.step_count}")
+        for index, name in enumerate(self.charts if self._num_modes() else list(self.charts)[:3]):
+            self.charts[name].figure(ax=figure.add_subplot(grid[index % 2, 1 + index // 2]))
+        figure.tight_layout()
+        return figure
+
+    def display(self) -> None:
+        """Live widgets (and start the refresher) with a front end; else a static snapshot."""
+        if self.live:
+            display(self.widget)
+            self.refresher.start()
+        else:
+            import matplotlib.pyplot as plt
+
+            figure = self.snapshot()
+            display(figure)
+            plt.close(figure)
+
+    def close(self) -> None:
+        """Stop the refresher and the trainer, close the widgets. Nothing keeps running."""
+        self.refresher.stop()
+        self.session.close()
+        self.widget.close()
+
+    def __repr__(self) -> str:
+        return f"GanLab2D({self.trainer.distribution.name}, step {self.session.step_count}, {self.session.state})"
