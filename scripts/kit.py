@@ -105,7 +105,8 @@ def main(argv: list[str]) -> int:
         return run([python, "-m", "ganlab_kit.cli", "doctor"])
     if verb == "lab":
         say("opening JupyterLab on notebooks/ (Ctrl-C in this terminal stops it)")
-        return run([python, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *extra])
+        as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers, CI boxes
+        return run([python, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *as_root, *extra])
     env = dict(os.environ, GANLAB_FAST=os.environ.get("GANLAB_FAST", "1"))
     say(f"running the package tests and every notebook (GANLAB_FAST={env['GANLAB_FAST']})")
     return run([python, "-m", "pytest", *extra], env=env)
