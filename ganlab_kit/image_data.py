@@ -11,8 +11,10 @@ Offline (no network, nothing downloaded):
 * ``faces``: the 100 face crops (25x25, grey) of scikit-image's LFW subset, which ships
   inside the scikit-image package; if an installation lacks the file this raises
   :class:`DataUnavailable` instead of downloading.
-* ``photos``: random square crops of the photographs that ship with scikit-image
-  (astronaut, coffee, cat, rocket, ...), resized. A texture set, not a class of objects.
+* ``photos``: random square crops of the kit's built-in photographs (those shipped by
+  scikit-learn, scikit-image and matplotlib; see :mod:`ganlab_kit.styles.photos`), resized.
+  A texture set, not a class of objects.
+* ``styled``: the same crops painted in ink wash, oil or ukiyo-e by :mod:`ganlab_kit.styles`.
 
 Online sets (:func:`torchvision_images`) use torchvision's own readers; pass
 ``download=True`` once when connected, after which they load from ``root`` offline.
@@ -33,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
-OFFLINE_SETS: tuple[str, ...] = ("digits", "faces", "photos")
+OFFLINE_SETS: tuple[str, ...] = ("digits", "faces", "photos", "styled")
 TORCHVISION_SETS: tuple[str, ...] = ("mnist", "fashion_mnist", "cifar10", "celeba")
 
 
@@ -119,7 +121,15 @@ _SKIMAGE_PHOTOS: tuple[str, ...] = ("astronaut", "coffee", "chelsea", "rocket", 
 
 
 def _skimage_photos() -> list[torch.Tensor]:
-    """The photographs shipped inside scikit-image, each (3, H, W) in [0, 1]."""
+    """The kit's built-in photos (:func:`ganlab_kit.styles.builtin_photos`: the sample photos
+    shipped by scikit-learn, scikit-image and matplotlib), each (3, H, W) float in [0, 1].
+    Falls back to scikit-image's own loaders if the styles package is unavailable."""
+    try:
+        from .styles import builtin_photos, load_photos
+
+        return [image.float() / 255.0 for image in load_photos(builtin_photos()).images]
+    except ImportError:
+        pass
     import skimage.data
 
     photos = []
@@ -132,18 +142,12 @@ def _skimage_photos() -> list[torch.Tensor]:
             array = np.repeat(array[..., None], 3, axis=2)
         photos.append(torch.from_numpy(np.ascontiguousarray(array[..., :3].transpose(2, 0, 1))))
     if not photos:
-        raise DataUnavailable("no photographs found inside the installed scikit-image package")
+        raise DataUnavailable("no photographs found inside the installed packages")
     return photos
 
 
-def photo_crops(size: int = 32, count: int = 2000, channels: int = 3, seed: int = 0) -> ImageSet:
-    """``count`` random square crops (side 1/8 to 1/3 of the shorter edge) of the photos
-    that ship with scikit-image, resized to ``size``. ``channels=1`` converts to grey."""
-    if channels not in (1, 3):
-        raise ValueError(f"channels must be 1 or 3, got {channels}")
-    _check_size(size)
-    rng = np.random.default_rng(seed)
-    photos = _skimage_photos()
+def _random_crops(photos: list[torch.Tensor], count: int, size: int, rng: np.random.Generator) -> torch.Tensor:
+    """``count`` random square crops (side 1/8 to 1/3 of a photo's shorter edge), resized: (count, 3, size, size)."""
     crops = []
     for _ in range(count):
         photo = photos[rng.integers(len(photos))]
@@ -151,15 +155,40 @@ def photo_crops(size: int = 32, count: int = 2000, channels: int = 3, seed: int 
         side = int(rng.integers(min(height, width) // 8, min(height, width) // 3 + 1))
         top, left = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
         crops.append(_resize(photo[None, :, top : top + side, left : left + side], size)[0])
-    images = torch.stack(crops)
+    return torch.stack(crops)
+
+
+def photo_crops(size: int = 32, count: int = 2000, channels: int = 3, seed: int = 0) -> ImageSet:
+    """``count`` random square crops (side 1/8 to 1/3 of the shorter edge) of the kit's
+    built-in photos, resized to ``size``. ``channels=1`` converts to grey."""
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels}")
+    _check_size(size)
+    images = _random_crops(_skimage_photos(), count, size, np.random.default_rng(seed))
     if channels == 1:  # ITU-R BT.601 luma
         images = (0.299 * images[:, 0:1] + 0.587 * images[:, 1:2] + 0.114 * images[:, 2:3])
-    return ImageSet("photos", _to_unit_range(images), None, note=f"{count} crops of scikit-image's photos at {size}x{size}")
+    return ImageSet("photos", _to_unit_range(images), None, note=f"{count} crops of the kit's built-in photos at {size}x{size}")
+
+
+def styled_crops(size: int = 32, count: int = 500, style: str = "ink_wash", seed: int = 0, render_size: int = 64) -> ImageSet:
+    """Crops of the kit's photos painted by one of :mod:`ganlab_kit.styles`' renderers
+    (``ink_wash``, ``oil`` or ``ukiyoe``): cropped at ``render_size``, rendered, then resized
+    to ``size``. Colour (3 channels), in [-1, 1]."""
+    from . import styles
+
+    renderers = {r.name: r for r in styles.all_styles()}
+    if style not in renderers:
+        raise ValueError(f"unknown style {style!r}; choose one of {', '.join(renderers)}")
+    _check_size(size)
+    crops = _random_crops(_skimage_photos(), count, max(size, render_size), np.random.default_rng(seed))
+    painted = torch.cat([renderers[style](chunk, seed=seed + i) for i, chunk in enumerate(crops.split(64))])
+    images = _to_unit_range(_resize(painted.clamp(0, 1), size))
+    return ImageSet(f"styled_{style}", images, None, note=f"{count} {style} renderings of photo crops at {size}x{size}")
 
 
 def load_offline(name: str, size: int = 32, **kwargs) -> ImageSet:
     """One of :data:`OFFLINE_SETS` by name."""
-    loaders = {"digits": digits, "faces": faces, "photos": photo_crops}
+    loaders = {"digits": digits, "faces": faces, "photos": photo_crops, "styled": styled_crops}
     if name not in loaders:
         raise ValueError(f"unknown offline image set {name!r}; choose one of {', '.join(OFFLINE_SETS)}")
     return loaders[name](size, **kwargs)

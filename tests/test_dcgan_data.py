@@ -139,3 +139,14 @@ def test_batch_stream_state_counts_consumed_batches():
     other = image_data.BatchStream(data.dataset(), batch_size=4, seed=99)
     other.load_state_dict({"seed": 1, "batches_drawn": 3})
     assert torch.equal(next(other), batches[3])
+
+
+def test_styled_crops_use_the_style_renderers():
+    painted = image_data.styled_crops(16, count=4, style="oil", seed=1, render_size=32)
+    plain = image_data.photo_crops(32, count=4, seed=1)
+    assert painted.images.shape == (4, 3, 16, 16) and painted.name == "styled_oil"
+    assert -1 <= painted.images.min() < painted.images.max() <= 1
+    # same crops (same seed), but painted: not just the photo resized
+    assert not torch.allclose(painted.images, torch.nn.functional.interpolate(plain.images, size=16, mode="bilinear", antialias=True), atol=0.05)
+    with pytest.raises(ValueError, match="ink_wash"):
+        image_data.styled_crops(16, count=2, style="watercolour")
