@@ -54,6 +54,10 @@ class LabConfig:
     manifold_resolution: int = 20
     divergence_samples: int = 1024
     live: bool | None = None  # None: live exactly when a front end is attached
+    # Tiny nets gain nothing from torch's intra-op threads, and on a 2-core machine the
+    # training and drawing threads would fight over them: use 1 while the lab is open
+    # (restored by close()). None leaves torch's setting alone.
+    torch_threads: int | None = 1
 
 
 class GanLab2D:
@@ -62,6 +66,9 @@ class GanLab2D:
     def __init__(self, config: LabConfig | None = None, trainer: ToyTrainer | None = None) -> None:
         self.config = config or LabConfig()
         self.live = frontend_attached() if self.config.live is None else self.config.live
+        self._threads_before = torch.get_num_threads()
+        if self.config.torch_threads:
+            torch.set_num_threads(self.config.torch_threads)
         self.trainer = trainer or ToyTrainer(make_distribution(self.config.distribution), self.config.model, self.config.training, self.config.seed)
         self._next_kind = "both"
         self.session = TrainingSession(self._train_step)
@@ -178,7 +185,10 @@ class GanLab2D:
         else:
             self._shadow[0].load_state_dict(trainer.generator.state_dict())
             self._shadow[1].load_state_dict(trainer.discriminator.state_dict())
-        return {"step": self.session.step_count, "loss": trainer.train_config.loss, "noise": trainer.model_config.noise, "distribution": trainer.distribution}
+        # The snapshot carries the shadow nets: a reset may drop self._shadow meanwhile.
+        generator, discriminator = self._shadow
+        return {"step": self.session.step_count, "loss": trainer.train_config.loss, "noise": trainer.model_config.noise,
+                "distribution": trainer.distribution, "generator": generator, "discriminator": discriminator}
 
     def _fixed_samples(self, snapshot: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         key = (id(snapshot["distribution"]), snapshot["noise"].kind, snapshot["noise"].dim)
@@ -191,7 +201,7 @@ class GanLab2D:
     def compute_frame(self, snapshot: dict[str, Any] | None = None) -> FieldFrame:
         """The field frame for the current state (reads the nets under the lock)."""
         snapshot = snapshot or self.refresher._snapshot()
-        generator, discriminator = self._shadow
+        generator, discriminator = snapshot["generator"], snapshot["discriminator"]
         real, noise = self._fixed_samples(snapshot)
         shown = self.config.points_shown
         return compute_field_frame(
@@ -214,7 +224,7 @@ class GanLab2D:
         if snapshot["step"] != self._last_frame_step or self.frame is None:
             self.frame = self.compute_frame(snapshot)
             self.field.show(self.frame)
-            self._record_divergence(self._shadow[0])
+            self._record_divergence(snapshot["generator"])
             self._update_charts()
             self._last_frame_step = snapshot["step"]
         self.bar.update()
@@ -256,6 +266,8 @@ class GanLab2D:
         self.refresher.stop()
         self.session.close()
         self.widget.close()
+        if self.config.torch_threads and torch.get_num_threads() == self.config.torch_threads:
+            torch.set_num_threads(self._threads_before)
 
     def __repr__(self) -> str:
         return f"GanLab2D({self.trainer.distribution.name}, step {self.session.step_count}, {self.session.state})"
