@@ -28,13 +28,19 @@ DEFAULT_EPS = 1e-4
 
 
 def histogram(points: torch.Tensor | np.ndarray, bins: int = DEFAULT_BINS, extent: tuple[float, float] = PLANE) -> np.ndarray:
-    """Normalised ``(bins, bins)`` histogram of ``(N, 2)`` points over ``extent^2`` (sums to 1)."""
+    """Normalised ``(bins, bins)`` histogram of ``(N, 2)`` points over ``extent^2`` (sums to 1).
+
+    ``h[i, j]`` counts points with x in the i-th and y in the j-th interval (NumPy's
+    ``histogram2d`` convention); counted with ``bincount``, which is several times faster.
+    """
     array = points.detach().cpu().numpy() if isinstance(points, torch.Tensor) else np.asarray(points)
     if array.ndim != 2 or array.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2), got {array.shape}")
     low, high = extent
     inside = np.isfinite(array).all(axis=1) & (array >= low).all(axis=1) & (array <= high).all(axis=1)
-    counts, _, _ = np.histogram2d(array[inside, 0], array[inside, 1], bins=bins, range=[[low, high], [low, high]])
+    # Cell index per axis; a point exactly on the upper edge belongs to the last cell.
+    cells = np.minimum(((array[inside] - low) * (bins / (high - low))).astype(np.int64), bins - 1)  # (N', 2)
+    counts = np.bincount(cells[:, 0] * bins + cells[:, 1], minlength=bins * bins).reshape(bins, bins).astype(np.float64)
     total = counts.sum()
     return counts / total if total > 0 else counts
 

@@ -40,6 +40,9 @@ from .lab2d_panels import DRAWN, LabPanels
 from .refresh import ViewRefresher
 
 
+DIVERGENCE_EVERY_FRAMES = 4  # KL / JS need 1024 generated points: measure every 4th frame
+
+
 @dataclass
 class LabConfig:
     """What the lab starts with; everything can be changed from its controls later."""
@@ -88,6 +91,7 @@ class GanLab2D:
         self._shadow: tuple[torch.nn.Module, torch.nn.Module] | None = None
         self._cache: dict[str, Any] = {}
         self._last_frame_step = -1
+        self._frames_computed = 0
         self.frame: FieldFrame | None = None
         self.refresher = ViewRefresher(self._read, self._draw, session=self.session, fps=self.config.fps, only_on_change=False)
         charts = widgets.VBox([chart.widget for chart in self.charts.values()])
@@ -183,8 +187,12 @@ class GanLab2D:
         if self._shadow is None:
             self._shadow = (copy.deepcopy(trainer.generator), copy.deepcopy(trainer.discriminator))
         else:
-            self._shadow[0].load_state_dict(trainer.generator.state_dict())
-            self._shadow[1].load_state_dict(trainer.discriminator.state_dict())
+            with torch.no_grad():  # same architecture: copy tensors in place (cheaper than load_state_dict)
+                for shadow, net in zip(self._shadow, (trainer.generator, trainer.discriminator)):
+                    for target, source in zip(shadow.parameters(), net.parameters()):
+                        target.copy_(source)
+                    for target, source in zip(shadow.buffers(), net.buffers()):
+                        target.copy_(source)
         # The snapshot carries the shadow nets: a reset may drop self._shadow meanwhile.
         generator, discriminator = self._shadow
         return {"step": self.session.step_count, "loss": trainer.train_config.loss, "noise": trainer.model_config.noise,
@@ -224,7 +232,9 @@ class GanLab2D:
         if snapshot["step"] != self._last_frame_step or self.frame is None:
             self.frame = self.compute_frame(snapshot)
             self.field.show(self.frame)
-            self._record_divergence(snapshot["generator"])
+            self._frames_computed += 1
+            if self._frames_computed % DIVERGENCE_EVERY_FRAMES == 1:  # a few times a second is plenty
+                self._record_divergence(snapshot["generator"])
             self._update_charts()
             self._last_frame_step = snapshot["step"]
         self.bar.update()
