@@ -59,6 +59,9 @@ def same(a, b):
 def test_play_pause_step_buttons_and_counter():
     before = len(lab_threads())
     lab = tiny_lab()
+    # Stable handles for browser tests: button text, counter text, CSS class of the field.
+    assert lab.bar.play_button.description == "Play" and lab.bar.counter.value == "step 0"
+    assert "ganlab-field" in lab.field.widget._dom_classes
     lab.bar.play_button.click()
     assert lab.bar.play_button.description == "Pause"
     assert wait_until(lambda: lab.session.step_count >= 5)

@@ -73,14 +73,18 @@ def run_experiment(
                         break
             history = history[-1000:]  # guards look back a few hundred steps at most
     result.seconds = time.perf_counter() - started
-    converged = None
-    for evaluation in reversed(result.evaluations):
-        if evaluation["js"] <= js_threshold:
-            converged = int(evaluation["step"])
-        else:
-            break
-    result.steps_to_converge = converged
+    result.steps_to_converge = converged_at(result.evaluations, js_threshold)
     return result
+
+
+def converged_at(evaluations: list[dict[str, float]], js_threshold: float) -> int | None:
+    """First measured step from which JS stays <= ``js_threshold`` to the end (None: never)."""
+    converged = None
+    for evaluation in reversed(evaluations):
+        if not evaluation["js"] <= js_threshold:  # also stops at NaN
+            break
+        converged = int(evaluation["step"])
+    return converged
 
 
 def results_table(results: list[ExperimentResult]) -> str:
