@@ -254,8 +254,8 @@ class ImageLab:
         grid_ax.imshow(picture, interpolation="nearest")
         grid_ax.set_title(f"G(fixed noise), step {self.run.steps_done if snap is None else snap.step}", fontsize=9)
         grid_ax.axis("off")
-        self.loss_chart.figure(fig.add_axes([0.44, 0.58, 0.54, 0.34]))
-        self.prob_chart.figure(fig.add_axes([0.44, 0.12, 0.54, 0.34]))
+        self.loss_chart.figure(fig.add_axes([0.44, 0.62, 0.54, 0.30]))
+        self.prob_chart.figure(fig.add_axes([0.44, 0.12, 0.54, 0.30]))
         plt.close(fig)
         return fig
 
