@@ -119,3 +119,20 @@ def test_vgg_path_with_local_weights(tmp_path, monkeypatch):
     torch.save({"features.0.weight": torch.zeros(1)}, tmp_path / "broken.pth")
     with pytest.raises(ValueError, match="lacks VGG-16 layers"):
         classifier.vgg_feature_extractor(weights_path=tmp_path / "broken.pth")
+
+
+def test_packaged_weights_load_without_training_and_recognise_ink_wash(monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("the packaged weights should have been used")
+
+    monkeypatch.setattr(classifier, "train_style_classifier", no_training)
+    extractor = classifier.style_feature_extractor()
+    assert extractor.feature_dim == 2 * sum(classifier.StyleClassifierConfig().channels)
+    from ganlab_kit.styles import photos, render_ink_wash
+
+    loaded = photos.load_photos(photos.builtin_photos()[:4])
+    images = torch.stack([photos.resize_uint8(image, (64, 64)) for image in loaded.images]).float() / 255
+    with torch.no_grad():
+        predicted = extractor.network(render_ink_wash(images) * 2 - 1).argmax(1)
+    assert (predicted == classifier.STYLE_CLASSES.index("ink_wash")).all()
+    assert extractor(images * 2 - 1).shape == (4, extractor.feature_dim)
