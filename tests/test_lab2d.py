@@ -221,8 +221,12 @@ def test_save_and_load_pretrained(tmp_path):
     lab = tiny_lab()
     lab.run(5)
     lab.save(tmp_path / "lab.safetensors")
-    lab.load_pretrained("ring")
+    lab.panels.pretrained.click()  # the current distribution: ring
     assert lab.trainer.steps_done > 1000 and lab.session.step_count == 0
     assert "pretrained ring" in lab.bar.message.value
+    lab.field.add_points([[0.0, 0.0]])
+    lab.panels.distribution.value = "drawn"
+    lab.panels.pretrained.click()  # nothing shipped for a drawing: a message, no crash
+    assert "no pretrained model" in lab.bar.message.value
     lab.run(2)
     lab.close()

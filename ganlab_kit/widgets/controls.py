@@ -10,6 +10,7 @@ API::
     bar = TransportBar(session, on_reset=lab.reset)     # on_reset: optional callable
     bar.widget                                           # the ipywidgets box to display
     bar.add_button("Step D", lambda: ...)                # extra actions (lab-specific)
+    other_button.on_click(bar.handler(action))           # any widget: errors -> message area
     bar.update()                                         # sync labels with the session;
                                                          # call it from a ViewRefresher's draw
     bar.say("text", level="info" | "warning" | "error")  # write to the message area
@@ -71,6 +72,11 @@ class TransportBar:
         self.slow_motion.observe(self._safe(self._on_slow_motion), names="value")
 
     # -------------------------------------------------------------- actions
+    def handler(self, action: Callable[[], Any]) -> Callable[..., None]:
+        """Wrap ``action`` (no arguments) for ``on_click`` / ``observe``: an exception becomes
+        an error message in the bar, and the bar's labels are synced afterwards."""
+        return self._safe(action)
+
     def _safe(self, action: Callable[..., Any]) -> Callable[..., None]:
         """Wrap a handler: exceptions become an error message, never a crash."""
 

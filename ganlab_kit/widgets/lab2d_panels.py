@@ -54,10 +54,12 @@ class LabPanels:
         self.draw = widgets.ToggleButton(description="Draw points", icon="pencil", tooltip="click or drag on the plane to add points")
         self.clear_drawing = widgets.Button(description="Clear drawing", icon="eraser")
         self.use_drawing = widgets.Button(description="Train on drawing", icon="check")
+        self.pretrained = widgets.Button(description="Load pretrained", icon="download", tooltip="start from the shipped trained model of this distribution")
         bind_value(self.distribution, lab.set_distribution, self._check_distribution, bar)
         self.draw.observe(lambda change: setattr(lab.field.widget, "drawing", bool(change["new"])), names="value")
-        self.clear_drawing.on_click(bar._safe(lab.field.clear_drawing))
-        self.use_drawing.on_click(bar._safe(self._use_drawing))
+        self.clear_drawing.on_click(bar.handler(lab.field.clear_drawing))
+        self.use_drawing.on_click(bar.handler(self._use_drawing))
+        self.pretrained.on_click(bar.handler(lambda: lab.load_pretrained(self.distribution.value)))
 
         # ---- model (architecture: a change resets the networks)
         self.noise_kind = _choice("noise", NOISE_KINDS, model.noise.kind)
@@ -92,7 +94,7 @@ class LabPanels:
         for name, box in self.layers.items():
             box.observe(lambda change, name=name: lab.set_layer(name, change["new"]), names="value")
 
-        data_box = widgets.VBox([self.distribution, widgets.HBox([self.draw, self.clear_drawing, self.use_drawing])])
+        data_box = widgets.VBox([self.distribution, widgets.HBox([self.draw, self.clear_drawing, self.use_drawing]), self.pretrained])
         model_box = widgets.VBox([self.noise_kind, self.noise_dim, self.generator_layers, self.generator_neurons, self.discriminator_layers, self.discriminator_neurons, self.activation, self.spectral_norm, self.seed])
         train_box = widgets.VBox([self.loss, self.optimizer, self.lr_discriminator, self.lr_generator, self.discriminator_steps, self.batch_size, self.gradient_penalty, self.r1])
         self.widget = widgets.Tab(children=[train_box, model_box, data_box])
