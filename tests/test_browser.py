@@ -1,0 +1,271 @@
+"""The 2-D lab in a real browser: JupyterLab 4 and Notebook 7, headless Debian Chromium.
+
+Starts a throwaway Jupyter server on 127.0.0.1, opens the lab notebook, runs every cell,
+clicks Play, and checks what a person would see: the step counter advances and the field
+view's pixels change. Screenshots go to ``tests/artifacts/`` (git-ignored).
+
+The target is ``notebooks/02_gan_lab.ipynb``. The ``smoke`` case runs the same checks on a
+small generated notebook with a TrainingSession-driven widget that uses the lab's names,
+so a failure can be told apart: the browser/server set-up, or notebook 02 itself.
+
+Needs Debian's Chromium (``apt-get install chromium``) and Playwright for Python (the
+``test`` extra); Playwright's own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from browser_util import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO_ROOT,
+    JupyterServer,
+    start_jupyter,
+    wait_for,
+    write_smoke_notebook,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"real-browser test skipped: {CHROMIUM} not found; install Debian's chromium: apt-get install chromium",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is missing: pip install -e '.[test]'")
+
+ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
+LAB_NOTEBOOK = "notebooks/02_gan_lab.ipynb"
+SMOKE_NOTEBOOK = "tests/artifacts/.browser/smoke_lab.ipynb"  # dot-folder: never collected by pytest/nbval
+
+RUN_ALL_TIMEOUT = 150.0  # kernel start + torch import + every cell in fast mode, on a busy 2-core box
+ADVANCE_TIMEOUT = 60.0
+
+# The notebook panel of the page's app; the same JS works in JupyterLab and Notebook 7.
+_PANEL_STATE_JS = """
+() => {
+  const app = window.jupyterapp;
+  if (!app || !app.shell) return {phase: 'no app'};
+  const panel = app.shell.currentWidget;
+  if (!panel || !panel.content || !panel.sessionContext || !panel.context || !panel.context.isReady) return {phase: 'no panel'};
+  const session = panel.sessionContext.session;
+  const kernel = session && session.kernel;
+  const cells = panel.content.widgets.filter(c => c.model.type === 'code');
+  const errors = [];
+  for (const c of cells) {
+    for (const o of c.model.outputs.toJSON()) {
+      if (o.output_type === 'error') errors.push(o.ename + ': ' + o.evalue);
+    }
+  }
+  return {
+    phase: 'ready',
+    kernel: kernel ? kernel.status : 'none',
+    kernelName: kernel ? kernel.name : null,
+    codeCells: cells.length,
+    executed: cells.filter(c => c.model.executionCount !== null).length,
+    errors: errors,
+  };
+}
+"""
+
+_STEP_JS = r"""
+(root) => {
+  const scope = root || document;
+  const nodes = scope.querySelectorAll('.ganlab-step-counter, .widget-label, .widget-html-content, .widget-html');
+  for (const node of nodes) {
+    const match = /step\s+(\d+)/.exec(node.textContent || '');
+    if (match) return parseInt(match[1], 10);
+  }
+  return null;
+}
+"""
+
+
+# ------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def jupyter_server():
+    home = Path(tempfile.mkdtemp(prefix="ganlab-browser-"))
+    smoke = write_smoke_notebook(REPO_ROOT / SMOKE_NOTEBOOK)
+    server: JupyterServer | None = None
+    try:
+        server = start_jupyter(home)
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(smoke.parent, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+# ------------------------------------------------------------------- helpers
+def _accept_dialogs(page) -> None:
+    """A fresh profile may ask which kernel to use: take the proposed one (the venv's python3)."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        accept = dialog.locator(".jp-Dialog-button.jp-mod-accept")
+        if accept.count():
+            accept.first.click()
+
+
+def _panel_state(page) -> dict:
+    _accept_dialogs(page)
+    return page.evaluate(_PANEL_STATE_JS)
+
+
+def open_and_run_all(page, server: JupyterServer, notebook: str, ui: str) -> dict:
+    url = server.url(f"lab/tree/{notebook}" if ui == "lab" else f"notebooks/{notebook}")
+    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+    wait_for(lambda: _panel_state(page).get("phase") == "ready", 60, f"{ui} to open {notebook}")
+    wait_for(lambda: _panel_state(page).get("kernel") == "idle", 90, "the kernel to start")
+    state = _panel_state(page)
+    assert state["kernelName"] == "python3", f"unexpected kernel {state['kernelName']!r}"
+    # Clear the stored outputs first, so "executed" below means executed in this browser.
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+    def finished():
+        s = _panel_state(page)
+        if s.get("errors"):
+            raise AssertionError(f"a cell of {notebook} raised: {s['errors']}")
+        return s if (s.get("executed") == s.get("codeCells") and s.get("kernel") == "idle") else None
+
+    try:
+        return wait_for(finished, RUN_ALL_TIMEOUT, f"every cell of {notebook} to run")
+    except AssertionError:
+        raise
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}; state {_panel_state(page)}; server log tail:\n{server.log()}") from None
+
+
+def _kernel_python(server: JupyterServer) -> None:
+    """The server (started with this interpreter) offers this venv's python3 kernelspec, whose
+    ``python`` jupyter_client replaces by the server's own interpreter: the kernel is the venv's."""
+    python3 = server.api("kernelspecs")["kernelspecs"]["python3"]
+    argv0 = python3["spec"]["argv"][0]
+    assert argv0 in {"python", "python3", sys.executable}, f"kernelspec python3 runs {argv0!r}, not this environment's python"
+
+
+def _field_pixels(element):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(element.screenshot(timeout=30_000))).convert("RGB")
+
+
+def _changed_fraction(before, after) -> float:
+    from PIL import ImageChops
+
+    if before.size != after.size:
+        return 1.0
+    diff = ImageChops.difference(before, after).convert("L").point(lambda v: 255 if v > 8 else 0)
+    return sum(diff.histogram()[255:]) / (diff.size[0] * diff.size[1])
+
+
+def _save_failure_screenshot(page, name: str) -> None:
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}_FAILED.png"), full_page=True)
+    except Exception:
+        pass  # the original failure is what matters
+
+
+def press_play_and_watch(page, notebook: str, shot_name: str) -> tuple[int, int, float]:
+    try:
+        return _press_play_and_watch(page, notebook, shot_name)
+    except BaseException:
+        _save_failure_screenshot(page, shot_name)
+        raise
+
+
+def widget_button(page, description: str):
+    """An ipywidgets Button by its description. (Not by ARIA name: Font Awesome's icon glyph,
+    CSS-generated content, becomes part of a button's accessible name in Chromium.)"""
+    return page.locator("button.widget-button", has_text=re.compile(rf"^\s*{re.escape(description)}\s*$"))
+
+
+def _press_play_and_watch(page, notebook: str, shot_name: str) -> tuple[int, int, float]:
+    play = widget_button(page, "Play").first
+    play.wait_for(state="visible", timeout=30_000)
+    play.scroll_into_view_if_needed()
+    # Look for the counter and the field next to this Play button (the same output), else
+    # anywhere. Element handles, not locators: the button's text changes once it is clicked.
+    output = play.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' jp-OutputArea-output ')][1]")
+    scope_handle = output.element_handle() if output.count() else page.locator("body").element_handle()
+    field = scope_handle.query_selector(".ganlab-field") or page.locator(".ganlab-field").first.element_handle(timeout=30_000)
+    field.wait_for_element_state("visible", timeout=30_000)
+    play = play.element_handle()
+
+    def read_step():
+        return page.evaluate(_STEP_JS, scope_handle)
+
+    start_step = wait_for(lambda: (lambda s: (s,) if s is not None else None)(read_step()), 30, "a label showing 'step N'")[0]
+    before = _field_pixels(field)
+    play.click()
+    try:
+        wait_for(lambda: widget_button(page, "Pause").count() > 0, 20, "Play to turn into Pause")
+        wait_for(lambda: (read_step() or 0) >= start_step + 5, ADVANCE_TIMEOUT, f"the step counter to pass {start_step + 5}")
+        wait_for(lambda: _changed_fraction(before, _field_pixels(field)) > 0.001, ADVANCE_TIMEOUT, "the field view to change")
+        after = _field_pixels(field)
+        end_step = read_step()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{shot_name}.png"), full_page=False)
+        after.save(ARTIFACTS / f"{shot_name}_field.png")
+    finally:
+        pause = widget_button(page, "Pause")
+        if pause.count():
+            pause.first.click()
+    return start_step, end_step, _changed_fraction(before, after)
+
+
+def _target(which: str) -> str:
+    if which == "lab":
+        if not (REPO_ROOT / LAB_NOTEBOOK).exists():
+            pytest.skip(f"{LAB_NOTEBOOK} does not exist yet (the smoke case checks the browser set-up)")
+        return LAB_NOTEBOOK
+    return SMOKE_NOTEBOOK
+
+
+# --------------------------------------------------------------------- tests
+@pytest.mark.parametrize("which", ["lab", "smoke"])
+def test_play_trains_and_redraws_in_jupyterlab(jupyter_server, page, which):
+    notebook = _target(which)
+    _kernel_python(jupyter_server)
+    open_and_run_all(page, jupyter_server, notebook, ui="lab")
+    start, end, changed = press_play_and_watch(page, notebook, f"jupyterlab_{which}")
+    assert end >= start + 5, f"step counter went from {start} to {end} after Play"
+    assert changed > 0.001, f"field view did not change after Play ({changed:.4%} of pixels differ)"
+
+
+@pytest.mark.parametrize("which", ["lab", "smoke"])
+def test_play_trains_and_redraws_in_notebook7(jupyter_server, page, which):
+    notebook = _target(which)
+    open_and_run_all(page, jupyter_server, notebook, ui="notebook7")
+    start, end, changed = press_play_and_watch(page, notebook, f"notebook7_{which}")
+    assert end >= start + 5, f"step counter went from {start} to {end} after Play"
+    assert changed > 0.001, f"field view did not change after Play ({changed:.4%} of pixels differ)"
