@@ -113,6 +113,7 @@ class ImageLab:
 
         # ---- views
         self.grid_view = widgets.Image(format="png", width=self.config.pixels)
+        self.grid_view.add_class("ganlab-image-grid")  # a stable handle for browser tests
         self.grid_caption = widgets.Label(value="step 0 (live)")
         self.history_slider = widgets.IntSlider(value=0, min=0, max=0, description="history", continuous_update=True, readout=False)
         self.follow_live = widgets.Checkbox(value=True, description="follow live", indent=False)

@@ -1,0 +1,95 @@
+"""The image lab in a real browser (JupyterLab 4 and Notebook 7, headless Debian Chromium).
+
+Reuses the 2-D lab's browser harness (tests/test_browser.py, tests/browser_util.py): a
+throwaway Jupyter server runs a small generated notebook that builds an ImageLab on a tiny
+DCGAN; we press Play and check what a person would see: the step counter advances and
+the sample grid's pixels change. Skipped (by the harness) without Chromium or Playwright.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from browser_util import REPO_ROOT, start_jupyter, wait_for
+from test_browser import ADVANCE_TIMEOUT, ARTIFACTS, _STEP_JS, _changed_fraction, _field_pixels, open_and_run_all, widget_button
+from test_browser import browser, page  # noqa: F401  (pytest fixtures)
+
+IMAGE_LAB_NOTEBOOK = "tests/artifacts/.browser/image_lab.ipynb"  # dot-folder: never collected by nbval
+
+SOURCE = """
+import torch
+torch.set_num_threads(1)
+from ganlab_kit import image_data
+from ganlab_kit.nets.dcgan import DCGANConfig
+from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig
+from ganlab_kit.widgets.image_lab import ImageLab, ImageLabConfig
+
+config = DCGANRunConfig(model=DCGANConfig(image_size=16, latent_dim=8, generator_width=8, discriminator_width=8), batch_size=16)
+lab = ImageLab(DCGANRun(config, image_data.digits(16)), ImageLabConfig(grid_images=16, fps=8))
+print("live:", lab.live)
+lab.show()
+"""
+
+
+@pytest.fixture(scope="module")
+def jupyter_server():
+    home = Path(tempfile.mkdtemp(prefix="ganlab-image-browser-"))
+    path = REPO_ROOT / IMAGE_LAB_NOTEBOOK
+    nb = new_notebook(cells=[new_markdown_cell("Browser test: the image lab."), new_code_cell(SOURCE.strip())])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    server = None
+    try:
+        server = start_jupyter(home)
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        path.unlink(missing_ok=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def play_and_watch(page, shot_name: str) -> tuple[int, int, float]:
+    play = widget_button(page, "Play").first
+    play.wait_for(state="visible", timeout=30_000)
+    play.scroll_into_view_if_needed()
+    grid = page.locator(".ganlab-image-grid").first.element_handle(timeout=30_000)
+    grid.wait_for_element_state("visible", timeout=30_000)
+    play = play.element_handle()
+    read_step = lambda: page.evaluate(_STEP_JS, None)
+    start = wait_for(lambda: (lambda s: (s,) if s is not None else None)(read_step()), 30, "a label showing 'step N'")[0]
+    before = _field_pixels(grid)
+    play.click()
+    try:
+        wait_for(lambda: widget_button(page, "Pause").count() > 0, 20, "Play to turn into Pause")
+        wait_for(lambda: (read_step() or 0) >= start + 5, ADVANCE_TIMEOUT, f"the step counter to pass {start + 5}")
+        wait_for(lambda: _changed_fraction(before, _field_pixels(grid)) > 0.001, ADVANCE_TIMEOUT, "the sample grid to change")
+        after = _field_pixels(grid)
+        end = read_step()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{shot_name}.png"), full_page=False)
+    except BaseException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{shot_name}_FAILED.png"), full_page=True)
+        raise
+    finally:
+        pause = widget_button(page, "Pause")
+        if pause.count():
+            pause.first.click()
+    return start, end, _changed_fraction(before, after)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("ui", ["lab", "notebook7"])
+def test_image_lab_trains_and_redraws_in_the_browser(jupyter_server, page, ui):  # noqa: F811
+    open_and_run_all(page, jupyter_server, IMAGE_LAB_NOTEBOOK, ui=ui)
+    start, end, changed = play_and_watch(page, f"image_lab_{ui}")
+    assert end >= start + 5, f"step counter went from {start} to {end} after Play"
+    assert changed > 0.001, f"the sample grid did not change after Play ({changed:.4%} of pixels differ)"
