@@ -59,7 +59,7 @@ class UkiyoeConfig:
     outline_width: float = 0.7  # key line width scale (pixels)
     outline_colour: str = "sumi black"
     bokashi_colours: tuple[str, ...] = ("prussian blue (bero-ai)", "light indigo (ai)")
-    bokashi_strength: float = 0.45  # how much darker the top of the picture is
+    bokashi_strength: float = 0.7  # how far the top edge moves toward deep indigo
     grain_strength: float = 0.03
 
     def __post_init__(self) -> None:
@@ -143,7 +143,7 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
         blue = blue + (labels == names.index(name)).to(images.dtype)
     rows = torch.linspace(1.0, 0.0, height, device=images.device, dtype=images.dtype).view(1, 1, -1, 1)
     gradient = (rows * 2 - 1).clamp_min(0.0) * config.bokashi_strength  # 1 at the top, 0 below mid
-    deep_blue = palette[names.index(config.bokashi_colours[0])].view(1, 3, 1, 1) * 0.55
+    deep_blue = palette[names.index(config.bokashi_colours[0])].view(1, 3, 1, 1) * 0.3  # near indigo-black
     printed = filters.lerp(flat, deep_blue, blue.unsqueeze(1) * gradient)
 
     # 4. Key block: black lines where neighbouring blocks differ clearly in tone.
