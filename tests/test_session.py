@@ -128,3 +128,17 @@ def test_max_steps_and_run_and_subscribers():
     assert s.latest == {"y": 2.0, "step": 1.0}
     assert close_all_sessions() >= 1
     assert s.state == "closed"
+
+
+def test_no_step_starts_after_pause_returns():
+    """Regression: a worker past its run-event check must not step after pause()."""
+    step, _ = counting_step()
+    s = TrainingSession(step)
+    for _ in range(300):
+        s.play()
+        time.sleep(0.0005)
+        s.pause()
+        n = s.step_count
+        time.sleep(0.001)
+        assert s.step_count == n
+    s.close()

@@ -139,8 +139,12 @@ class TrainingSession:
             yield
 
     # ------------------------------------------------------------- stepping
-    def _one_step(self) -> Metrics:
+    def _one_step(self, only_if_running: bool = False) -> Metrics | None:
         with self._step_lock:
+            # The worker re-checks under the lock: a pause() that took the lock after
+            # this thread's wait() returned must still prevent the step.
+            if only_if_running and not self._run_event.is_set():
+                return None
             metrics = dict(self._step_fn())
             self.step_count += 1
             metrics.setdefault("step", float(self.step_count))
@@ -203,7 +207,8 @@ class TrainingSession:
                 self._thread.start()
 
     def pause(self, timeout: float = 10.0) -> None:
-        """Stop stepping after the step in flight; returns once no step is running."""
+        """Stop stepping after the step in flight; once this returns no further step
+        starts until play() or step() is called."""
         self._run_event.clear()
         # Taking the step lock waits for the step in flight, unless this thread holds it.
         if self._step_lock.acquire(timeout=timeout):
@@ -217,7 +222,7 @@ class TrainingSession:
             if not self._run_event.wait(timeout=0.05):
                 continue
             try:
-                self._one_step()
+                self._one_step(only_if_running=True)
             except BaseException as exc:  # keep the kernel alive; report instead
                 self.error = exc
                 self.alarm = f"training stopped with an error: {type(exc).__name__}: {exc}"
