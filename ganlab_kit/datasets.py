@@ -28,7 +28,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .styles.photos import (LoadedPhotos, PhotoSource, builtin_photos, folder_photos, load_photos, read_image,
-                            resize_uint8, split_by_source)
+                            resize_uint8, split_by_source, upscale_to)
 from .styles.renderers import StyleRenderer
 
 DATA_ENV = "GANLAB_DATA"
@@ -222,27 +222,38 @@ class ImageFolderDataset(Dataset):
 
     Every file is decoded once here, in the main process: unreadable ones are skipped
     with a warning, grayscale/RGBA/palette/16-bit ones converted, too small ones handled
-    as ``config.too_small`` says. Images are then kept in memory, shrunk to the load size.
-    Call ``set_epoch(e)`` to draw new crops each epoch.
+    as ``config.too_small`` says. Up to ``max_in_memory`` images are then kept in memory
+    (shrunk to the load size); larger folders are re-read per item from the files that
+    passed the check. Call ``set_epoch(e)`` to draw new crops each epoch.
     """
 
     def __init__(self, folder: str | Path, config: PatchConfig = PatchConfig(), seed: int = 0,
-                 recursive: bool = False):
+                 recursive: bool = False, max_in_memory: int = 1000):
         self.config, self.seed, self.epoch = config, seed, 0
-        loaded = load_photos(folder_photos(folder, recursive), min_size=config.size, too_small=config.too_small)
+        sources = folder_photos(folder, recursive)
+        keep = len(sources) <= max_in_memory
+        loaded = load_photos(sources, min_size=config.size, too_small=config.too_small, keep_images=keep)
         self.sources: list[PhotoSource] = loaded.sources
         self.skipped = loaded.skipped
-        self.images = [prepare_image(image, config) for image in loaded.images]
+        self.images = [prepare_image(image, config) for image in loaded.images] if keep else None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return len(self.images)
+        return len(self.sources)
+
+    def _image(self, index: int) -> torch.Tensor:
+        if self.images is not None:
+            return self.images[index]
+        image = read_image(self.sources[index].path)  # checked at construction
+        if min(image.shape[-2:]) < self.config.size:  # only possible with too_small="upscale"
+            image = upscale_to(image, self.config.size)
+        return prepare_image(image, self.config)
 
     def __getitem__(self, index: int) -> torch.Tensor:
         generator = _item_generator(self.seed + 7 * self.epoch, index)
-        return to_signed(random_patch(self.images[index], self.config, generator))
+        return to_signed(random_patch(self._image(index), self.config, generator))
 
 
 def cyclegan_folder(root: str | Path, phase: str = "train", config: PatchConfig = PatchConfig(), seed: int = 0

@@ -118,6 +118,12 @@ def test_image_folder_with_bad_files_is_checked_in_the_main_process(tmp_path):
     first = dataset[3]  # a random-noise photo (index 0 is the flat grey one)
     dataset.set_epoch(1)
     assert not torch.equal(first, dataset[3])  # a new epoch draws new crops
+    # A folder too big for memory is checked the same way and read per item: same pixels.
+    with pytest.warns(UserWarning, match="skipped 1 of 5"):
+        streamed = datasets.ImageFolderDataset(folder, datasets.PatchConfig(size=32), seed=0, max_in_memory=2)
+    assert streamed.images is None and len(streamed) == 4
+    streamed.set_epoch(1)
+    assert torch.equal(streamed[3], dataset[3])
 
 
 def test_image_folder_too_small_is_a_clear_error_or_an_upscale(tmp_path):

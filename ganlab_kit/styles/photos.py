@@ -158,8 +158,12 @@ class LoadedPhotos:
     skipped: list[tuple[Path, str]]
 
 
-def load_photos(sources: list[PhotoSource], min_size: int = 0, too_small: str = "error") -> LoadedPhotos:
+def load_photos(sources: list[PhotoSource], min_size: int = 0, too_small: str = "error",
+                keep_images: bool = True) -> LoadedPhotos:
     """Decode every source in the main process.
+
+    With ``keep_images=False`` each file is still fully decoded and checked, but the
+    pixels are dropped (``images`` is empty): for folders too big to hold in memory.
 
     Corrupt or unreadable files are skipped, counted, and reported in one warning. An
     image whose shorter side is below ``min_size`` is either an error naming it
@@ -187,12 +191,13 @@ def load_photos(sources: list[PhotoSource], min_size: int = 0, too_small: str = 
                 continue
             image = upscale_to(image, min_size)
         kept_sources.append(source)
-        images.append(image)
+        if keep_images:
+            images.append(image)
     if skipped:
         names = ", ".join(path.name for path, _ in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
         warnings.warn(f"skipped {len(skipped)} of {len(sources)} image files that could not be used: {names}",
                       stacklevel=2)
-    if not images:
+    if not kept_sources:
         raise ValueError(f"no usable images among {len(sources)} files (all {len(skipped)} were skipped)")
     return LoadedPhotos(kept_sources, images, skipped)
 
