@@ -217,8 +217,8 @@ class GanLab2D:
             heatmap_resolution=self.config.heatmap_resolution, manifold_resolution=self.config.manifold_resolution, step=snapshot["step"],
         )
 
-    def _record_divergence(self, generator: torch.nn.Module) -> None:
-        step = self.session.step_count
+    def _record_divergence(self, generator: torch.nn.Module, step: int | None = None) -> None:
+        step = self.session.step_count if step is None else step
         if self.divergence_history and self.divergence_history[-1]["step"] >= step:
             return
         snapshot = {"distribution": self.trainer.distribution, "noise": self.trainer.model_config.noise}
@@ -234,7 +234,7 @@ class GanLab2D:
             self.field.show(self.frame)
             self._frames_computed += 1
             if self._frames_computed % DIVERGENCE_EVERY_FRAMES == 1:  # a few times a second is plenty
-                self._record_divergence(snapshot["generator"])
+                self._record_divergence(snapshot["generator"], snapshot["step"])
             self._update_charts()
             self._last_frame_step = snapshot["step"]
         self.bar.update()
