@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ganlab_kit.styles import filters, photos, statistics
+from ganlab_kit.styles import photos, statistics
 from ganlab_kit.styles.inkwash import InkWashConfig, ink_wash_steps, render_ink_wash
 from ganlab_kit.styles.oil import OilConfig, render_oil
 from ganlab_kit.styles.ukiyoe import UkiyoeConfig, render_ukiyoe
