@@ -80,8 +80,9 @@ class JupyterServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def url(self, path: str) -> str:
-        return f"{self.base_url}/{path.lstrip('/')}?token={self.token}"
+    def url(self, path: str, *flags: str) -> str:
+        query = "&".join([*flags, f"token={self.token}"])
+        return f"{self.base_url}/{path.lstrip('/')}?{query}"
 
     def api(self, path: str, method: str = "GET") -> object:
         request = urllib.request.Request(f"{self.base_url}/api/{path.lstrip('/')}", method=method)
