@@ -130,6 +130,11 @@ def write_lab_settings(settings_dir: Path) -> None:
     tracker = settings_dir / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True, exist_ok=True)
     tracker.write_text(json.dumps({"windowingMode": "none"}))
+    # Never write back: the notebook under test is a committed file, and a save would store
+    # this run's outputs and widget state in it.
+    docmanager = settings_dir / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
+    docmanager.parent.mkdir(parents=True, exist_ok=True)
+    docmanager.write_text(json.dumps({"autosave": False}))
 
 
 def start_jupyter(home: Path, root_dir: Path = REPO_ROOT, timeout: float = 90.0, extra_env: dict[str, str] | None = None) -> JupyterServer:

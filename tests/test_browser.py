@@ -279,8 +279,10 @@ def _target(which: str, request) -> str:
 def test_play_trains_and_redraws_in_jupyterlab(jupyter_server, page, which, request):
     notebook = _target(which, request)
     _kernel_python(jupyter_server)
+    stored = (REPO_ROOT / notebook).read_bytes()
     open_and_run_all(page, jupyter_server, notebook, ui="lab")
     start, end, changed = press_play_and_watch(page, notebook, f"jupyterlab_{which}")
+    assert (REPO_ROOT / notebook).read_bytes() == stored, f"the browser run wrote to {notebook} (autosave?)"
     assert end >= start + 5, f"step counter went from {start} to {end} after Play"
     assert changed > 0.001, f"field view did not change after Play ({changed:.4%} of pixels differ)"
 
@@ -288,7 +290,9 @@ def test_play_trains_and_redraws_in_jupyterlab(jupyter_server, page, which, requ
 @pytest.mark.parametrize("which", ["lab", "smoke"])
 def test_play_trains_and_redraws_in_notebook7(jupyter_server, page, which, request):
     notebook = _target(which, request)
+    stored = (REPO_ROOT / notebook).read_bytes()
     open_and_run_all(page, jupyter_server, notebook, ui="notebook7")
     start, end, changed = press_play_and_watch(page, notebook, f"notebook7_{which}")
+    assert (REPO_ROOT / notebook).read_bytes() == stored, f"the browser run wrote to {notebook} (autosave?)"
     assert end >= start + 5, f"step counter went from {start} to {end} after Play"
     assert changed > 0.001, f"field view did not change after Play ({changed:.4%} of pixels differ)"
