@@ -220,8 +220,24 @@ def _fmt(args: tuple[torch.Tensor, ...]) -> str:
     return "; ".join(parts)
 
 
+def _systematic_error(result: torch.Tensor, expected: torch.Tensor, ex: Exercise) -> str | None:
+    """A flipped sign or a constant factor, judged over at least two values (one number
+    against another always has *some* constant ratio, which says nothing)."""
+    if expected.numel() < 2:
+        return None
+    if torch.allclose(-result, expected, rtol=ex.rtol, atol=ex.atol):
+        return "sign: your values are the negatives of the answer (maximising instead of minimising?)."
+    nonzero = expected.abs() > 1e-6
+    if int(nonzero.sum()) >= 2:
+        ratio = result[nonzero] / expected[nonzero]
+        c = ratio.mean().item()
+        if torch.allclose(ratio, torch.full_like(ratio, c), rtol=1e-3, atol=1e-6) and abs(c - 1) > 1e-3:
+            return f"scale: your values are {c:.4g} times the answer (a sum instead of a mean, or a missing factor?)."
+    return None
+
+
 def diagnose(got: Any, expected: torch.Tensor, args: tuple[torch.Tensor, ...], ex: Exercise) -> str | None:
-    """Return what is wrong with ``got`` (in words), or ``None`` when it matches."""
+    """Return what is wrong with ``got`` for one case (in words), or ``None`` when it matches."""
     result = _as_tensor(got)
     if result is None:
         return f"your function returned a {type(got).__name__}; return a tensor (or a number)."
@@ -240,14 +256,9 @@ def diagnose(got: Any, expected: torch.Tensor, args: tuple[torch.Tensor, ...], e
         )
     if torch.allclose(result, expected, rtol=ex.rtol, atol=ex.atol, equal_nan=True):
         return None
-    if torch.allclose(-result, expected, rtol=ex.rtol, atol=ex.atol):
-        return "sign: your values are the negatives of the answer (maximising instead of minimising?)."
-    nonzero = expected.abs() > 1e-6
-    if nonzero.any():
-        ratio = result[nonzero] / expected[nonzero]
-        c = ratio.mean().item()
-        if ratio.numel() and torch.allclose(ratio, torch.full_like(ratio, c), rtol=1e-3, atol=1e-6) and abs(c - 1) > 1e-3:
-            return f"scale: your values are {c:.4g} times the answer (a sum instead of a mean, or a missing factor?)."
+    systematic = _systematic_error(result, expected, ex)
+    if systematic:
+        return systematic
     err = (result - expected).abs()
     worst = int(err.flatten().argmax())
     return (
@@ -271,14 +282,24 @@ def check(name: str, func: Callable[..., Any], *, random_trials: int = 3, seed: 
     for _ in range(random_trials):
         args = ex.random_inputs(rng)
         cases.append((args, ex.reference(*args).detach().to(torch.float64), "random (compared with the library)"))
-    for args, expected, origin in cases:
+    answers = []
+    for args, _, _ in cases:
         try:
-            got = func(*[a.clone() for a in args])
+            answers.append(func(*[a.clone() for a in args]))
         except Exception as exc:  # the student's code failing is a result, not a crash
             return CheckResult(name, False, f"your function raised {type(exc).__name__}: {exc}")
+    for (args, expected, origin), got in zip(cases, answers):
         problem = diagnose(got, expected, args, ex)
-        if problem:
-            return CheckResult(name, False, f"{problem} [{origin} case]")
+        if problem is None:
+            continue
+        if problem.startswith("values differ") and expected.dim() == 0:
+            # One number per case: look for a sign or factor shared by every case.
+            results = [_as_tensor(a) for a in answers]
+            if all(r is not None and r.dim() == 0 and torch.isfinite(r) for r in results):
+                across = _systematic_error(torch.stack(results), torch.stack([c[1] for c in cases]), ex)
+                if across:
+                    return CheckResult(name, False, f"{across} [every case]")
+        return CheckResult(name, False, f"{problem} [{origin} case]")
     return CheckResult(name, True, f"passed all {len(cases)} cases ({len(stored)} stored, {random_trials} random against the library).")
 
 

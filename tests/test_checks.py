@@ -70,3 +70,16 @@ def test_unknown_exercise_and_solution_hidden(capsys):
     checks.show_solution("optimal_discriminator")
     assert "p_data / (p_data + p_g)" in capsys.readouterr().out
     assert "derivative" in checks.hint("optimal_discriminator")
+
+
+def test_scalar_answer_with_wrong_term_is_not_called_a_scale_error():
+    """Regression: one number over another always has a 'constant ratio'."""
+    wrong_sign_inside = lambda r, f: F.relu(1 - r).mean() + F.relu(1 - f).mean()
+    result = checks.check("hinge_discriminator_loss", wrong_sign_inside)
+    assert not result.passed
+    assert result.message.startswith("values differ"), result.message
+
+
+def test_scalar_answer_scaled_in_every_case_is_a_scale_error():
+    result = checks.check("non_saturating_generator_loss", lambda f: 0.5 * F.softplus(-f).mean())
+    assert not result.passed and result.message.startswith("scale") and "0.5 times" in result.message
