@@ -142,3 +142,20 @@ def test_no_step_starts_after_pause_returns():
         time.sleep(0.001)
         assert s.step_count == n
     s.close()
+
+
+def test_reader_gets_in_before_the_next_step():
+    """A view asking for locked() is served after at most the step in flight,
+    not starved by a worker that re-takes the lock at once (locks are not fair)."""
+    step, _ = counting_step(delay=0.002)
+    s = TrainingSession(step)
+    s.play()
+    assert wait_until(lambda: s.step_count > 3)
+    waited = []
+    for _ in range(40):
+        before = s.step_count
+        with s.locked():
+            waited.append(s.step_count - before)
+        time.sleep(0.003)
+    s.close()
+    assert max(waited) <= 1, waited

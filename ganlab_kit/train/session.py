@@ -13,7 +13,9 @@ is at most one worker thread.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import gc
 import math
 import threading
 import time
@@ -28,6 +30,7 @@ Guard = Callable[[list[Metrics]], "str | None"]
 IDLE, RUNNING, PAUSED, CLOSED = "idle", "running", "paused", "closed"
 
 _live_sessions: "weakref.WeakSet[TrainingSession]" = weakref.WeakSet()
+atexit.register(gc.unfreeze)  # frozen objects are otherwise never finalised at exit
 
 
 def close_all_sessions() -> int:
@@ -98,6 +101,8 @@ class TrainingSession:
         self._subscribers: list[Callable[[Metrics], None]] = []
         self._step_lock = threading.RLock()  # guards the step function and the nets
         self._control_lock = threading.Lock()  # guards thread start/stop
+        self._readers_waiting = 0  # threads waiting in locked(): served before the next step
+        self._readers_changed = threading.Condition()
         self._run_event = threading.Event()
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
@@ -134,9 +139,28 @@ class TrainingSession:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the training lock: no step runs inside this block (for reading nets)."""
-        with self._step_lock:
+        """Hold the training lock: no step runs inside this block (for reading nets).
+
+        Readers go first: Python's locks are not fair, and a training thread that
+        releases the lock and takes it again at once would keep a view waiting for
+        hundreds of milliseconds. So a reader announces itself, and the worker lets
+        it in before starting its next step."""
+        with self._readers_changed:
+            self._readers_waiting += 1
+        try:
+            self._step_lock.acquire()
+        finally:
+            with self._readers_changed:
+                self._readers_waiting -= 1
+                self._readers_changed.notify_all()
+        try:
             yield
+        finally:
+            self._step_lock.release()
+
+    def _let_readers_in(self, timeout: float = 0.5) -> None:
+        with self._readers_changed:
+            self._readers_changed.wait_for(lambda: self._readers_waiting == 0, timeout)
 
     # ------------------------------------------------------------- stepping
     def _one_step(self, only_if_running: bool = False) -> Metrics | None:
@@ -200,6 +224,10 @@ class TrainingSession:
             if self.max_steps is not None and self.step_count >= self.max_steps:
                 return
             self._stats = SessionStats()
+            # Everything alive now (torch, Jupyter, the nets) is long-lived: moving it to
+            # the permanent generation keeps a full garbage collection from walking it
+            # mid-training, a pause of ~200 ms here that froze steps and views alike.
+            gc.freeze()
             self._run_event.set()
             if self._thread is None or not self._thread.is_alive():
                 self._stop_event.clear()
@@ -221,6 +249,7 @@ class TrainingSession:
         while not self._stop_event.is_set():
             if not self._run_event.wait(timeout=0.05):
                 continue
+            self._let_readers_in()
             try:
                 self._one_step(only_if_running=True)
             except BaseException as exc:  # keep the kernel alive; report instead
@@ -239,6 +268,7 @@ class TrainingSession:
             thread.join(timeout)
         self._thread = None
         self._closed = True
+        gc.unfreeze()  # let the interpreter collect normally again (and at exit)
 
     def thread_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

@@ -121,11 +121,12 @@ class ViewRefresher:
             except BaseException as exc:  # keep the kernel alive; report instead
                 self.error = exc
                 return
-            # Fixed-rate schedule; if a frame overran, start again from now instead
-            # of drawing a burst of frames to "catch up".
+            # Fixed-rate schedule. A late frame (a wake-up delayed by the training
+            # thread holding the GIL) is made up by drawing the next one sooner; more
+            # than one period behind, start again from now instead of drawing a burst.
             next_time += period
             now = time.perf_counter()
-            if next_time < now:
+            if next_time < now - period:
                 next_time = now
             self._stop.wait(next_time - now)
 
