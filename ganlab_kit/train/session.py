@@ -196,6 +196,7 @@ class TrainingSession:
         self.pause()
         metrics = None
         for _ in range(n):
+            self._let_readers_in()
             metrics = self._one_step()
             if self.alarm:
                 break
@@ -208,6 +209,7 @@ class TrainingSession:
         self.pause()
         metrics = None
         for i in range(1, steps + 1):
+            self._let_readers_in()
             metrics = self._one_step()
             if callback is not None and every and i % every == 0:
                 callback(metrics)
