@@ -57,12 +57,16 @@ class TransportBar:
         self.reset_button = widgets.Button(description="Reset", icon="undo", tooltip="new networks, step 0")
         self.reset_button.disabled = on_reset is None
         self.slow_motion = widgets.ToggleButton(description="Slow motion", icon="hourglass-half", value=False)
-        self.counter = widgets.Label(value="step 0")
-        self.speed = widgets.Label(value="")
+        # Wide enough for "step 123456" / "1234 steps/s": labels must not be clipped.
+        self.counter = widgets.Label(value="step 0", layout=widgets.Layout(min_width="7.5em"))
+        self.speed = widgets.Label(value="", layout=widgets.Layout(min_width="7.5em"))
         self.message = widgets.HTML(value="")
         self.counter.add_class("ganlab-step-counter")
         self.play_button.add_class("ganlab-play")
-        self._row = widgets.HBox([self.play_button, self.step_button, self.reset_button, self.slow_motion, self.counter, self.speed])
+        self._row = widgets.HBox(
+            [self.play_button, self.step_button, self.reset_button, self.slow_motion, self.counter, self.speed],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="center"),  # narrow screens wrap, never clip
+        )
         self.widget = widgets.VBox([self._row, self.message])
         self._last_message_source: str | None = None
 
