@@ -12,6 +12,7 @@ from ganlab_kit.nets.dcgan import DCGANConfig
 from ganlab_kit.nets.latent import latent_arithmetic, latent_path, lerp, slerp
 from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig
 from ganlab_kit.widgets.image_lab import ImageLab, ImageLabConfig, LatentExplorer, to_grid
+from helpers import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +29,6 @@ def lab(digits16):
     lab.close()
 
 
-def wait_until(condition, timeout=20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def background_threads():

@@ -10,27 +10,16 @@ import torch
 from ganlab_kit.toy2d import ToyModelConfig, ToyTrainConfig
 from ganlab_kit.toy2d.fields import arrow_vectors, generator_gradients
 from ganlab_kit.widgets.lab2d import GanLab2D, LabConfig
+from helpers import wait_until
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def lab_threads():
     return [t for t in threading.enumerate() if t.name in ("ganlab-session", "ganlab-refresh") and t.is_alive()]
 
 
-def wait_until(cond, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def tiny_lab(live=False, distribution="ring", **training):

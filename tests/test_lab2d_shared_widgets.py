@@ -11,19 +11,13 @@ from ganlab_kit.train.session import TrainingSession
 from ganlab_kit.widgets.charts import LineChart
 from ganlab_kit.widgets.controls import TransportBar, bind_value
 from ganlab_kit.widgets.refresh import REFRESH_THREAD_NAME, ViewRefresher
+from helpers import wait_until
 
 
 def threads(name):
     return [t for t in threading.enumerate() if t.name == name and t.is_alive()]
 
 
-def wait_until(cond, timeout=5.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.005)
-    return False
 
 
 def counting_session():

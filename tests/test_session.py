@@ -4,6 +4,7 @@ import time
 import pytest
 
 from ganlab_kit.train.session import TrainingSession, close_all_sessions
+from helpers import wait_until
 
 
 def counting_step(delay=0.0):
@@ -22,13 +23,6 @@ def session_threads():
     return [t for t in threading.enumerate() if t.name == "ganlab-session" and t.is_alive()]
 
 
-def wait_until(cond, timeout=5.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.005)
-    return False
 
 
 def test_play_pause_step_close_leaks_nothing():

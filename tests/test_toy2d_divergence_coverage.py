@@ -10,13 +10,7 @@ from ganlab_kit.toy2d.coverage import mode_coverage
 from ganlab_kit.toy2d.data import BUILTIN_KINDS, make_distribution, points_distribution
 from ganlab_kit.toy2d.divergence import divergences, histogram, js_divergence, kl_divergence
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny nets gain nothing from intra-op threads; on a busy 2-core box they lose a lot."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 

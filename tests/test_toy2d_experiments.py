@@ -7,12 +7,7 @@ from ganlab_kit.toy2d import ToyModelConfig, ToyTrainConfig
 from ganlab_kit.toy2d.experiments import converged_at, results_table, run_experiment
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_converged_at_needs_js_to_stay_below_the_threshold():

@@ -17,13 +17,7 @@ from ganlab_kit.toy2d.steps import discriminator_step, generator_step, make_opti
 
 TINY = ToyModelConfig(generator_neurons=8, discriminator_neurons=8)
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny nets gain nothing from intra-op threads; on a busy 2-core box they lose a lot."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 
