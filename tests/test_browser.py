@@ -239,21 +239,25 @@ def _press_play_and_watch(page, notebook: str, shot_name: str) -> tuple[int, int
     field.wait_for_element_state("visible", timeout=30_000)
     play = play.element_handle()
 
-    def read_step():
-        return page.evaluate(_STEP_JS, scope_handle)
+    return watch_play(page, play, field, lambda: page.evaluate(_STEP_JS, scope_handle), shot_name, "the field view")
 
+
+def watch_play(page, play, view, read_step, shot_name: str, what: str) -> tuple[int, int, float]:
+    """Click ``play`` and wait until the step counter (``read_step()``) has advanced by 5
+    and the pixels of ``view`` (an element handle) have changed; save a screenshot; pause.
+    Returns (step before, step after, fraction of the view's pixels that changed)."""
     start_step = wait_for(lambda: (lambda s: (s,) if s is not None else None)(read_step()), 30, "a label showing 'step N'")[0]
-    before = _field_pixels(field)
+    before = _field_pixels(view)
     play.click()
     try:
         wait_for(lambda: widget_button(page, "Pause").count() > 0, 20, "Play to turn into Pause")
         wait_for(lambda: (read_step() or 0) >= start_step + 5, ADVANCE_TIMEOUT, f"the step counter to pass {start_step + 5}")
-        wait_for(lambda: _changed_fraction(before, _field_pixels(field)) > 0.001, ADVANCE_TIMEOUT, "the field view to change")
-        after = _field_pixels(field)
+        wait_for(lambda: _changed_fraction(before, _field_pixels(view)) > 0.001, ADVANCE_TIMEOUT, f"{what} to change")
+        after = _field_pixels(view)
         end_step = read_step()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{shot_name}.png"), full_page=False)
-        after.save(ARTIFACTS / f"{shot_name}_field.png")
+        after.save(ARTIFACTS / f"{shot_name}_view.png")
     finally:
         pause = widget_button(page, "Pause")
         if pause.count():

@@ -16,8 +16,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from browser_util import REPO_ROOT, start_jupyter, wait_for
-from test_browser import ADVANCE_TIMEOUT, ARTIFACTS, _STEP_JS, _changed_fraction, _field_pixels, open_and_run_all, widget_button
+from browser_util import REPO_ROOT, start_jupyter
+from test_browser import _STEP_JS, _save_failure_screenshot, open_and_run_all, watch_play, widget_button
 from test_browser import browser, page  # noqa: F401  (pytest fixtures)
 
 IMAGE_LAB_NOTEBOOK = "tests/artifacts/.browser/image_lab.ipynb"  # dot-folder: never collected by nbval
@@ -62,28 +62,11 @@ def play_and_watch(page, shot_name: str) -> tuple[int, int, float]:
     play.scroll_into_view_if_needed()
     grid = page.locator(".ganlab-image-grid").first.element_handle(timeout=30_000)
     grid.wait_for_element_state("visible", timeout=30_000)
-    play = play.element_handle()
-    read_step = lambda: page.evaluate(_STEP_JS, None)
-    start = wait_for(lambda: (lambda s: (s,) if s is not None else None)(read_step()), 30, "a label showing 'step N'")[0]
-    before = _field_pixels(grid)
-    play.click()
     try:
-        wait_for(lambda: widget_button(page, "Pause").count() > 0, 20, "Play to turn into Pause")
-        wait_for(lambda: (read_step() or 0) >= start + 5, ADVANCE_TIMEOUT, f"the step counter to pass {start + 5}")
-        wait_for(lambda: _changed_fraction(before, _field_pixels(grid)) > 0.001, ADVANCE_TIMEOUT, "the sample grid to change")
-        after = _field_pixels(grid)
-        end = read_step()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{shot_name}.png"), full_page=False)
+        return watch_play(page, play.element_handle(), grid, lambda: page.evaluate(_STEP_JS, None), shot_name, "the sample grid")
     except BaseException:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{shot_name}_FAILED.png"), full_page=True)
+        _save_failure_screenshot(page, shot_name)
         raise
-    finally:
-        pause = widget_button(page, "Pause")
-        if pause.count():
-            pause.first.click()
-    return start, end, _changed_fraction(before, after)
 
 
 @pytest.mark.browser
