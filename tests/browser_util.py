@@ -13,20 +13,23 @@ description is ``"Play"`` (``"Pause"`` while training), a label's text contains
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -135,6 +138,21 @@ def write_lab_settings(settings_dir: Path) -> None:
     docmanager = settings_dir / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
     docmanager.parent.mkdir(parents=True, exist_ok=True)
     docmanager.write_text(json.dumps({"autosave": False}))
+
+
+@contextlib.contextmanager
+def jupyter_running(prefix: str) -> Iterator["JupyterServer"]:
+    """A Jupyter server on a fresh temporary profile for the duration of the block;
+    stopped and its profile removed afterwards, whatever happened inside."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    server: JupyterServer | None = None
+    try:
+        server = start_jupyter(home)
+        yield server
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def start_jupyter(home: Path, root_dir: Path = REPO_ROOT, timeout: float = 90.0, extra_env: dict[str, str] | None = None) -> JupyterServer:

@@ -30,7 +30,7 @@ from browser_util import (
     CHROMIUM_ARGS,
     REPO_ROOT,
     JupyterServer,
-    start_jupyter,
+    jupyter_running,
     wait_for,
     write_smoke_notebook,
 )
@@ -94,15 +94,8 @@ _STEP_JS = r"""
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
 def jupyter_server():
-    home = Path(tempfile.mkdtemp(prefix="ganlab-browser-"))
-    server: JupyterServer | None = None
-    try:
-        server = start_jupyter(home)
+    with jupyter_running("ganlab-browser-") as server:
         yield server
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -279,24 +272,15 @@ def _target(which: str, request) -> str:
 
 
 # --------------------------------------------------------------------- tests
+@pytest.mark.parametrize("ui, shot", [("lab", "jupyterlab"), ("notebook7", "notebook7")])
 @pytest.mark.parametrize("which", ["lab", "smoke"])
-def test_play_trains_and_redraws_in_jupyterlab(jupyter_server, page, which, request):
+def test_play_trains_and_redraws(jupyter_server, page, which, ui, shot, request):
+    """JupyterLab 4 and Notebook 7: run all, press Play; training and the view must move."""
     notebook = _target(which, request)
     _kernel_python(jupyter_server)
     stored = (REPO_ROOT / notebook).read_bytes()
-    open_and_run_all(page, jupyter_server, notebook, ui="lab")
-    start, end, changed = press_play_and_watch(page, notebook, f"jupyterlab_{which}")
-    assert (REPO_ROOT / notebook).read_bytes() == stored, f"the browser run wrote to {notebook} (autosave?)"
-    assert end >= start + 5, f"step counter went from {start} to {end} after Play"
-    assert changed > 0.001, f"field view did not change after Play ({changed:.4%} of pixels differ)"
-
-
-@pytest.mark.parametrize("which", ["lab", "smoke"])
-def test_play_trains_and_redraws_in_notebook7(jupyter_server, page, which, request):
-    notebook = _target(which, request)
-    stored = (REPO_ROOT / notebook).read_bytes()
-    open_and_run_all(page, jupyter_server, notebook, ui="notebook7")
-    start, end, changed = press_play_and_watch(page, notebook, f"notebook7_{which}")
+    open_and_run_all(page, jupyter_server, notebook, ui=ui)
+    start, end, changed = press_play_and_watch(page, notebook, f"{shot}_{which}")
     assert (REPO_ROOT / notebook).read_bytes() == stored, f"the browser run wrote to {notebook} (autosave?)"
     assert end >= start + 5, f"step counter went from {start} to {end} after Play"
     assert changed > 0.001, f"field view did not change after Play ({changed:.4%} of pixels differ)"

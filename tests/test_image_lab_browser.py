@@ -8,15 +8,12 @@ the sample grid's pixels change. Skipped (by the harness) without Chromium or Pl
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from browser_util import REPO_ROOT, start_jupyter
+from browser_util import REPO_ROOT, jupyter_running
 from test_browser import _STEP_JS, _save_failure_screenshot, open_and_run_all, watch_play, widget_button
 from test_browser import browser, page  # noqa: F401  (pytest fixtures)
 
@@ -39,21 +36,16 @@ lab.show()
 
 @pytest.fixture(scope="module")
 def jupyter_server():
-    home = Path(tempfile.mkdtemp(prefix="ganlab-image-browser-"))
     path = REPO_ROOT / IMAGE_LAB_NOTEBOOK
     nb = new_notebook(cells=[new_markdown_cell("Browser test: the image lab."), new_code_cell(SOURCE.strip())])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
-    server = None
     try:
-        server = start_jupyter(home)
-        yield server
+        with jupyter_running("ganlab-image-browser-") as server:
+            yield server
     finally:
-        if server is not None:
-            server.stop()
         path.unlink(missing_ok=True)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def play_and_watch(page, shot_name: str) -> tuple[int, int, float]:
