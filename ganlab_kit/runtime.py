@@ -8,13 +8,20 @@ Every notebook starts by asking three questions of this module:
   worker processes of a ``DataLoader`` through ``worker_init_fn`` / ``make_generator``);
 * ``fast_mode()``: whether to pick tiny configurations (``GANLAB_FAST=1``), so the same
   notebook runs in seconds under nbval in CI and in full for a student.
+
+And one way for the whole kit to write a file that must never be left half-written:
+:func:`atomic_write` / :func:`atomic_path`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -141,3 +148,38 @@ class RuntimeInfo:
 def runtime_info(preferred: str | None = None) -> RuntimeInfo:
     """What a notebook prints in its first cell: device, mode and torch version."""
     return RuntimeInfo(pick_device(preferred), fast_mode(), torch.__version__)
+
+
+# ------------------------------------------------------------------ files
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block ends without an error, the
+    temporary file is flushed to disk and moved onto ``path`` with ``os.replace``.
+
+    A crash or an exception leaves either the old file or the new one, never half of
+    one, and the temporary file is removed. Use it with writers that want a file name
+    (``safetensors.torch.save_file``, ``torch.save``)::
+
+        with atomic_path("model.safetensors") as temporary:
+            save_file(tensors, temporary)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        with open(temporary, "rb+") as file:  # the bytes reach the disk before the rename
+            os.fsync(file.fileno())
+        os.replace(temporary, path)  # atomic on POSIX and Windows
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_path`); returns the path."""
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(data)
+    return Path(path)

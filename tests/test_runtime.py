@@ -94,3 +94,19 @@ def test_runtime_info_str(monkeypatch):
     monkeypatch.setenv("GANLAB_DEVICE", "cpu")
     info = runtime.runtime_info()
     assert "device=cpu" in str(info) and "fast" in str(info)
+
+
+def test_atomic_write_replaces_whole_file_and_leaves_no_temporary(tmp_path):
+    from ganlab_kit.runtime import atomic_path, atomic_write
+
+    target = tmp_path / "sub" / "file.bin"
+    atomic_write(target, b"first")
+    atomic_write(target, b"second version")
+    assert target.read_bytes() == b"second version"
+    # a writer that fails half-way leaves the old file untouched and no temporary behind
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as temporary:
+            temporary.write_bytes(b"half")
+            raise RuntimeError("crash mid-write")
+    assert target.read_bytes() == b"second version"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
