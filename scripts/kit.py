@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Set up the kit and open it, or set it up and test it: the README's two commands.
 
-    python3 scripts/kit.py lab      # venv + install + JupyterLab on notebooks/
-    python3 scripts/kit.py test     # venv + install with test extras + every test, notebooks in fast mode
+    python3 scripts/kit.py lab      # venv + install with the [lab] extras + JupyterLab on notebooks/
+    python3 scripts/kit.py test     # venv + install with [lab,test] + lint + every test, notebooks in fast mode
 
 Options (before or after the verb):
     --here        install into the running Python instead of ./.venv (for a conda env or a
@@ -100,7 +100,8 @@ def main(argv: list[str]) -> int:
         return 2
     verb, extra = rest[0], rest[1:]
     python = ensure_python("--here" in flags)
-    install(python, "" if verb == "lab" else "test", "--reinstall" in flags)
+    # `lab` needs the notebooks' extras; `test` also runs the notebooks, so it needs both.
+    install(python, "lab" if verb == "lab" else "lab,test", "--reinstall" in flags)
     if verb == "setup":
         return run([python, "-m", "ganlab_kit.cli", "doctor"])
     if verb == "lab":

@@ -56,6 +56,6 @@ def test_test_verb_runs_pytest_in_fast_mode(kit, monkeypatch, tmp_path):
     seen = {}
     monkeypatch.setattr(kit, "run", lambda cmd, **kw: seen.update(cmd=[str(c) for c in cmd], env=kw.get("env")) or 0)
     assert kit.main(["test", "-k", "losses"]) == 0
-    assert seen["extras"] == "test"
+    assert seen["extras"] == "lab,test"
     assert seen["cmd"][1:] == ["-m", "pytest", "-k", "losses"]
     assert seen["env"]["GANLAB_FAST"] == "1"
