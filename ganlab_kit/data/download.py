@@ -225,7 +225,7 @@ def _check_expansion(archive: Path, declared: int, destination: Path, expected_b
         cap, rule = max_bytes, f"max_bytes={max_bytes}"
     elif expected_bytes is not None:
         cap = int(expected_bytes * (1 + STATED_MARGIN)) + MIN_CAP_BYTES
-        rule = f"the manifest states {_size(expected_bytes)} extracted, plus a {STATED_MARGIN:.0%} margin"
+        rule = f"the manifest states {_size(expected_bytes)} extracted, plus a {STATED_MARGIN:.0%} margin and 1 MiB"
     else:
         cap = max(int(max_ratio * packed), MIN_CAP_BYTES)
         rule = f"{max_ratio:g}x the archive's size; the manifest states no extracted_bytes"
@@ -305,7 +305,7 @@ def safe_extract(archive: str | Path, target: str | Path, *, expected_bytes: int
     the folder) and the members' declared uncompressed total must stay under a cap:
 
     * ``max_bytes`` when given (the override for an archive you trust);
-    * else ``expected_bytes`` (the manifest's ``extracted_bytes``) plus a 5% margin;
+    * else ``expected_bytes`` (the manifest's ``extracted_bytes``) plus 5% and 1 MiB;
     * else ``max_ratio`` times the archive's size (at least 1 MiB);
 
     and it must fit in the free disk space with a margin. Otherwise
