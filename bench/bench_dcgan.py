@@ -34,13 +34,13 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ganlab_kit import image_data  # noqa: E402
+from ganlab_kit.data import ImageSet, digits  # noqa: E402
 from ganlab_kit.nets.dcgan import DCGANConfig, build_dcgan  # noqa: E402
 from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig, dcgan_step  # noqa: E402
 
 
 def make_batches(size: int, batch: int, count: int, device: torch.device, channels_last: bool) -> list[torch.Tensor]:
-    data = image_data.digits(size).images
+    data = digits(size).images
     rng = torch.Generator().manual_seed(0)
     batches = [data[torch.randperm(len(data), generator=rng)[:batch]].to(device) for _ in range(count)]
     if channels_last:
@@ -90,16 +90,16 @@ class _Cycle:
     def __init__(self, batches):
         self.batches, self.i = batches, 0
 
-    def __next__(self):
+    def __next__(self):  # a batch as BatchStream hands it out
         self.i += 1
-        return self.batches[(self.i - 1) % len(self.batches)]
+        return {"image": self.batches[(self.i - 1) % len(self.batches)]}
 
 
 def lab_loop(config, batches, steps, fps):
     """The kit's step inside the live image lab, views redrawing from their own thread."""
     from ganlab_kit.widgets.image_lab import ImageLab, ImageLabConfig
 
-    data = image_data.ImageSet("bench", torch.cat(batches[:2]).cpu())
+    data = ImageSet("bench", torch.cat(batches[:2]).cpu())
     run = DCGANRun(DCGANRunConfig(model=config, batch_size=batches[0].shape[0]), data, device=batches[0].device)
     run.stream = _Cycle(batches)  # same pre-made batches as the others
     lab = ImageLab(run, ImageLabConfig(fps=fps), live=True)

@@ -79,7 +79,7 @@ def digit_classifier(seed: int = 0, epochs: int = 10) -> DigitClassifier:
     """Train (once per process, then cached) the digit classifier on 1,500 of scikit-learn's
     1,797 digits; ``held_out_accuracy`` on the other 297 is stored on the returned model.
     A few seconds on a laptop CPU."""
-    from .image_data import digits
+    from .data import digits
 
     data = digits(CLASSIFIER_SIZE)
     rng = torch.Generator().manual_seed(seed)

@@ -7,7 +7,8 @@ Every notebook starts by asking three questions of this module:
 * ``seed_everything(seed)``: make a run repeatable (Python, NumPy, torch, and the
   worker processes of a ``DataLoader`` through ``worker_init_fn`` / ``make_generator``);
 * ``fast_mode()``: whether to pick tiny configurations (``GANLAB_FAST=1``), so the same
-  notebook runs in seconds under nbval in CI and in full for a student.
+  notebook runs in seconds under nbval in CI and in full for a student;
+* ``data_dir()``: where generated and downloaded data live (``GANLAB_DATA``).
 
 And one way for the whole kit to write a file that must never be left half-written:
 :func:`atomic_write` / :func:`atomic_path`.
@@ -29,6 +30,7 @@ import torch
 FAST_ENV = "GANLAB_FAST"
 DEVICE_ENV = "GANLAB_DEVICE"
 LIVE_ENV = "GANLAB_LIVE"
+DATA_ENV = "GANLAB_DATA"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -55,6 +57,17 @@ def fast_mode() -> bool:
 def pick(full, fast):
     """Return ``fast`` in fast mode and ``full`` otherwise (``steps = pick(3000, 60)``)."""
     return fast if fast_mode() else full
+
+
+def data_dir() -> Path:
+    """Where generated and downloaded data live: ``$GANLAB_DATA``, else the checkout's
+    ``data/`` folder (when writable), else ``~/.cache/ganlab_kit``."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser()
+    checkout = Path(__file__).resolve().parents[1] / "data"
+    if checkout.is_dir() and os.access(checkout, os.W_OK):
+        return checkout
+    return Path.home() / ".cache" / "ganlab_kit"
 
 
 def mps_available() -> bool:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganlab_kit import image_data
+from ganlab_kit.data import digits
 from ganlab_kit.nets.dcgan import DCGANConfig
 from ganlab_kit.train import checkpoint
 from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig
@@ -15,7 +15,7 @@ from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig
 
 @pytest.fixture(scope="module")
 def digits16():
-    return image_data.digits(16)
+    return digits(16)
 
 
 def run_config(kind="non_saturating", size=16, **model):
@@ -63,7 +63,7 @@ def test_global_rngs_are_saved_and_restored(tmp_path, digits16):
 
 def test_wrong_size_or_architecture_names_both(tmp_path, digits16):
     path = DCGANRun(run_config(size=16), digits16).save(tmp_path / "small.safetensors")
-    bigger = DCGANRun(run_config(size=32), image_data.digits(32))
+    bigger = DCGANRun(run_config(size=32), digits(32))
     weights_before = {k: v.clone() for k, v in bigger.generator.state_dict().items()}
     with pytest.raises(checkpoint.CheckpointMismatch) as info:
         bigger.load(path)

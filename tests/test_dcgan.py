@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ganlab_kit import image_data
+from ganlab_kit.data import digits
 from ganlab_kit.losses import LOSS_KINDS
 from ganlab_kit.nets.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, build_dcgan
 from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig, dcgan_step
@@ -115,7 +115,7 @@ def test_step_rejects_unknown_loss_kind():
 
 
 def test_run_lr_and_kind_changes_take_effect_next_step():
-    data = image_data.digits(16)
+    data = digits(16)
     run = DCGANRun(DCGANRunConfig(model=tiny(16), batch_size=8), data)
     run.step()
     run.set_learning_rates(generator=1e-3, discriminator=5e-4)
@@ -128,7 +128,7 @@ def test_run_lr_and_kind_changes_take_effect_next_step():
 
 
 def test_samples_leave_batch_norm_statistics_alone():
-    run = DCGANRun(DCGANRunConfig(model=tiny(16), batch_size=8, num_fixed_noise=6), image_data.digits(16))
+    run = DCGANRun(DCGANRunConfig(model=tiny(16), batch_size=8, num_fixed_noise=6), digits(16))
     run.step()
     before = {k: v.clone() for k, v in run.generator.state_dict().items()}
     images = run.sample()
@@ -139,13 +139,13 @@ def test_samples_leave_batch_norm_statistics_alone():
 
 def test_run_refuses_data_of_the_wrong_shape():
     with pytest.raises(ValueError, match="image_size=32"):
-        DCGANRun(DCGANRunConfig(model=tiny(32)), image_data.digits(16))
+        DCGANRun(DCGANRunConfig(model=tiny(32)), digits(16))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.gpu
 def test_gpu_step_with_channels_last_and_autocast():
-    run = DCGANRun(DCGANRunConfig(model=tiny(32), batch_size=8), image_data.digits(32), device="cuda")
+    run = DCGANRun(DCGANRunConfig(model=tiny(32), batch_size=8), digits(32), device="cuda")
     run.generator.to(memory_format=torch.channels_last)
     run.discriminator.to(memory_format=torch.channels_last)
     run.autocast_dtype = torch.bfloat16

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganlab_kit import image_data
+from ganlab_kit.data import digits
 from ganlab_kit.nets.dcgan import DCGANConfig
 from ganlab_kit.nets.latent import latent_arithmetic, latent_path, lerp, slerp
 from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig
@@ -17,7 +17,7 @@ from helpers import wait_until
 
 @pytest.fixture(scope="module")
 def digits16():
-    return image_data.digits(16)
+    return digits(16)
 
 
 @pytest.fixture

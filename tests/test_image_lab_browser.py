@@ -22,13 +22,13 @@ IMAGE_LAB_NOTEBOOK = "tests/artifacts/.browser/image_lab.ipynb"  # dot-folder: n
 SOURCE = """
 import torch
 torch.set_num_threads(1)
-from ganlab_kit import image_data
+from ganlab_kit.data import digits
 from ganlab_kit.nets.dcgan import DCGANConfig
 from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig
 from ganlab_kit.widgets.image_lab import ImageLab, ImageLabConfig
 
 config = DCGANRunConfig(model=DCGANConfig(image_size=16, latent_dim=8, generator_width=8, discriminator_width=8), batch_size=16)
-lab = ImageLab(DCGANRun(config, image_data.digits(16)), ImageLabConfig(grid_images=16, fps=8))
+lab = ImageLab(DCGANRun(config, digits(16)), ImageLabConfig(grid_images=16, fps=8))
 print("live:", lab.live)
 lab.show()
 """

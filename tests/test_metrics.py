@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ganlab_kit import image_data, metrics
+from ganlab_kit import data, metrics
 
 
 @pytest.fixture(scope="module")
@@ -13,7 +13,7 @@ def classifier():
 
 @pytest.fixture(scope="module")
 def digits():
-    return image_data.digits(16)
+    return data.digits(16)
 
 
 def test_polynomial_mmd_matches_a_loop():

@@ -120,7 +120,7 @@ def make_style_training_data(config: StyleClassifierConfig) -> dict[str, torch.T
     Returns ``train_images``, ``train_labels``, ``test_images``, ``test_labels``;
     images ``(N, 3, S, S)`` in [-1, 1], labels index ``STYLE_CLASSES``.
     """
-    from ..datasets import PatchConfig, photo_patches, rendered
+    from ..data import PatchConfig, photo_patches, rendered
     from .photos import builtin_photos, load_photos, split_by_source
     from .renderers import all_styles
 
@@ -233,7 +233,7 @@ def style_feature_extractor(device: torch.device | str = "cpu", config: StyleCla
     if none exist, trains them (about a minute on a CPU for the default config) and
     saves them atomically to ``cache_dir`` for next time.
     """
-    from ..datasets import data_dir
+    from ..runtime import data_dir
 
     config = config or StyleClassifierConfig()
     file_name = f"style_classifier-{config.key()}.safetensors"

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..image_data import BatchStream, ImageSet
+from ..data import BatchStream, ImageSet
 from ..losses import LOSS_KINDS, discriminator_loss, generator_loss, gradient_penalty
 from ..nets.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, build_dcgan
 
@@ -130,15 +130,15 @@ class DCGANRunConfig:
 class DCGANRun:
     """Nets + optimizers + data stream + noise for one DCGAN run; ``step()`` trains once.
 
-    ``data`` is an :class:`~ganlab_kit.image_data.ImageSet` or any data set of images /
-    ``(image, label)`` whose images match ``config.model`` (channels, size).
+    ``data`` is an :class:`~ganlab_kit.data.ImageSet` or any data set of ``{"image": ...}``
+    items whose images match ``config.model`` (channels, size).
     """
 
     def __init__(self, config: DCGANRunConfig, data: ImageSet | Dataset, device: torch.device | str = "cpu") -> None:
         self.config = config
         self.device = torch.device(device)
-        dataset = data.dataset() if isinstance(data, ImageSet) else data
-        first = dataset[0][0] if isinstance(dataset[0], (tuple, list)) else dataset[0]
+        dataset = data  # an ImageSet is itself a Dataset of {"image", "label"} items
+        first = dataset[0]["image"]
         expected = (config.model.channels, config.model.image_size, config.model.image_size)
         if tuple(first.shape) != expected:
             raise ValueError(
@@ -161,7 +161,7 @@ class DCGANRun:
     # ------------------------------------------------------------ training
     def step(self) -> dict[str, float]:
         """One training step on the next batch; the metrics of :func:`dcgan_step`."""
-        real = next(self.stream).to(self.device, non_blocking=True)
+        real = next(self.stream)["image"].to(self.device, non_blocking=True)
         metrics = dcgan_step(
             self.generator, self.discriminator, self.generator_optimizer, self.discriminator_optimizer, real,
             loss_kind=self.loss_kind, gradient_penalty_weight=self.gradient_penalty_weight,

@@ -1,8 +1,9 @@
-"""Downloader and extractor against a local HTTP server on 127.0.0.1 (no internet)."""
+"""Downloader and extractor against a local HTTP server on 127.0.0.1 (no internet); decompression bombs."""
 
 import hashlib
 import io
 import json
+import re
 import socket
 import tarfile
 import threading
@@ -13,7 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganlab_kit import datasets, download
+from ganlab_kit import data
+from ganlab_kit.data import download
 
 
 def _png_bytes(value: int) -> bytes:
@@ -102,10 +104,11 @@ def _closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/gone.zip"  # nothing listens there any more
 
 
-def _manifest(tmp_path, name, url, sha256=None, archive="zip", mirrors=()):
+def _manifest(tmp_path, name, url, sha256=None, archive="zip", mirrors=(), extracted_bytes=None):
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps({"format": 1, "datasets": {name: {
-        "url": url, "sha256": sha256, "archive": archive, "mirrors": list(mirrors), "licence": "test"}}}))
+        "url": url, "sha256": sha256, "archive": archive, "mirrors": list(mirrors), "licence": "test",
+        "extracted_bytes": extracted_bytes}}}))
     return path
 
 
@@ -125,8 +128,8 @@ def test_download_verify_extract_and_use(server, tmp_path):
     assert root.name == "tiny2photo" and sorted(p.name for p in root.iterdir()) == ["testA", "testB", "trainA", "trainB"]
     assert (tmp_path / "d" / "tiny2photo.zip").read_bytes() == body
     assert not [p for p in (tmp_path / "d").iterdir() if p.name.startswith(".")]  # no temp files left
-    unpaired = datasets.cyclegan_folder(root, "train", datasets.PatchConfig(size=32))
-    assert unpaired[0]["a"].shape == (3, 32, 32)
+    unpaired = data.cyclegan_folder(root, "train", data.PatchConfig(size=32))
+    assert unpaired[0]["A"].shape == (3, 32, 32)
     # a second call finds the folder and does not go online
     files.pop("/tiny2photo.zip")
     assert download.download_dataset("tiny2photo", root=tmp_path / "d", manifest=manifest, progress=False) == root
@@ -196,8 +199,147 @@ def test_bad_manifest_and_unknown_name(tmp_path):
     bad.write_text(json.dumps({"datasets": {"x": {"url": "http://a/x.zip", "sha256": "xyz"}}}))
     with pytest.raises(ValueError, match="64 hex digits"):
         download.load_manifest(bad)
+    bad.write_text(json.dumps({"datasets": {"x": {"url": "http://a/x.zip", "extracted_bytes": "lots"}}}))
+    with pytest.raises(ValueError, match="'x': extracted_bytes must be a whole number of bytes"):
+        download.load_manifest(bad)
     with pytest.raises(KeyError, match="known: ukiyoe2photo|known: cezanne2photo"):
         download.download_dataset("nope", root=tmp_path)
     (tmp_path / "junk.zip").write_bytes(b"not an archive")
     with pytest.raises(download.DownloadError, match="neither a zip nor a tar"):
         download.safe_extract(tmp_path / "junk.zip", tmp_path / "junk")
+
+
+# ------------------------------------------------------------ decompression bombs
+class _Zeros:
+    """A file object that reads ``size`` zero bytes without holding them in memory."""
+
+    def __init__(self, size: int):
+        self.left = size
+
+    def read(self, count: int = -1) -> bytes:
+        count = self.left if count < 0 else min(count, self.left)
+        self.left -= count
+        return bytes(count)
+
+
+def _zeros_zip(mebibytes: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("bomb/zeros.bin", "w") as member:
+            for _ in range(mebibytes):
+                member.write(bytes(1 << 20))
+    return buffer.getvalue()
+
+
+def _zeros_tar(mebibytes: int) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("bomb/zeros.bin")
+        info.size = mebibytes << 20
+        archive.addfile(info, _Zeros(info.size))
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bombs():
+    """200 MiB of zeros packed into about 200 KB, as a zip and as a tar.gz."""
+    return {"zip": _zeros_zip(200), "tar.gz": _zeros_tar(200)}
+
+
+def _nothing_extracted(folder, target):
+    assert not target.exists()
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_decompression_bomb_is_refused_before_writing_anything(bombs, tmp_path, kind):
+    archive = tmp_path / f"bomb.{kind}"
+    archive.write_bytes(bombs[kind])
+    assert archive.stat().st_size < 300_000
+    with pytest.raises(download.ArchiveTooLargeError) as caught:
+        download.safe_extract(archive, tmp_path / "out")
+    message = str(caught.value)
+    for says in ("declare 200.0 MiB uncompressed", f"from a {_kib(archive)} archive", "over the cap of",
+                 "100x the archive's size", "decompression bomb", "nothing was written", "max_bytes="):
+        assert says in message, (says, message)
+    ratio = int(re.search(r"archive \((\d+)x\)", message).group(1))
+    assert ratio == (200 << 20) // archive.stat().st_size
+    _nothing_extracted(tmp_path, tmp_path / "out")
+
+
+def _kib(path):
+    return f"{path.stat().st_size / 1024:.1f} KiB"
+
+
+def test_bomb_through_download_dataset_is_refused_and_the_override_extracts(server, tmp_path):
+    base, files = server
+    body = _zeros_zip(5)  # 5 MiB of zeros in a few KB: far over 100x
+    files["/zeros.zip"] = body
+    manifest = _manifest(tmp_path, "zeros", base + "/zeros.zip")
+    root = tmp_path / "d"
+    with pytest.raises(download.ArchiveTooLargeError, match="max_extracted_bytes="):
+        download.download_dataset("zeros", root=root, manifest=manifest, progress=False)
+    _nothing_extracted(root, root / "zeros")
+    assert (root / "zeros.zip").read_bytes() == body  # the verified archive stays for a second try
+    # the override: the caller trusts this archive
+    folder = download.download_dataset("zeros", root=root, manifest=manifest, progress=False,
+                                       max_extracted_bytes=6 << 20)
+    assert (folder / "zeros.bin").stat().st_size == 5 << 20
+    archive = tmp_path / "again.zip"
+    archive.write_bytes(body)
+    with pytest.raises(download.ArchiveTooLargeError, match="max_bytes=1048576"):
+        download.safe_extract(archive, tmp_path / "small", max_bytes=1 << 20)
+    assert (download.safe_extract(archive, tmp_path / "big", max_ratio=5000) / "bomb" / "zeros.bin").is_file()
+
+
+def test_manifest_extracted_size_sets_the_cap(server, tmp_path):
+    base, files = server
+    body = _good_zip()
+    files["/sized.zip"] = body
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        real = sum(info.file_size for info in archive.infolist())
+    # a manifest that states far less than the members declare: refused, naming the manifest
+    archive = tmp_path / "sized.zip"
+    archive.write_bytes(_zeros_zip(3))
+    with pytest.raises(download.ArchiveTooLargeError, match="the manifest states 1.0 KiB extracted"):
+        download.safe_extract(archive, tmp_path / "out", expected_bytes=1024)
+    _nothing_extracted(tmp_path, tmp_path / "out")
+    # the stated size replaces the ratio rule: 3 MiB of zeros pass when the manifest says so
+    assert download.safe_extract(archive, tmp_path / "out", expected_bytes=3 << 20).is_dir()
+    manifest = _manifest(tmp_path, "sized", base + "/sized.zip", extracted_bytes=real)
+    assert download.load_manifest(manifest)["sized"].extracted_bytes == real
+    root = download.download_dataset("sized", root=tmp_path / "d", manifest=manifest, progress=False)
+    assert (root / "trainA").is_dir()
+
+
+def test_not_enough_free_disk_is_refused(tmp_path, monkeypatch):
+    archive = tmp_path / "ok.zip"
+    archive.write_bytes(_good_zip())
+    usage = download.shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(download.shutil, "disk_usage", lambda path: usage._replace(free=1 << 20))
+    with pytest.raises(download.ArchiveTooLargeError, match="only 1.0 MiB is free"):
+        download.safe_extract(archive, tmp_path / "out")
+    _nothing_extracted(tmp_path, tmp_path / "out")
+
+
+def test_a_member_that_expands_beyond_its_header_is_stopped_and_removed(tmp_path, monkeypatch):
+    archive = tmp_path / "liar.zip"
+    archive.write_bytes(_good_zip())  # headers declare a few KB in all
+    # As if the decompressor trusted the data stream rather than the header: 2 MiB per member.
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, info, mode="r", **kwargs: io.BytesIO(bytes(2 << 20)))
+    with pytest.raises(download.ArchiveTooLargeError, match="the headers lie"):
+        download.safe_extract(archive, tmp_path / "out")
+    _nothing_extracted(tmp_path, tmp_path / "out")
+
+
+def test_a_zip_whose_size_field_lies_is_corrupt_and_leaves_nothing(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("set/data.bin", bytes(range(256)) * 400)  # 102,400 bytes
+    body = bytearray(buffer.getvalue())
+    central = body.rindex(b"PK\x01\x02")
+    body[central + 24: central + 28] = (1000).to_bytes(4, "little")  # the directory now claims 1,000 bytes
+    (tmp_path / "lying.zip").write_bytes(bytes(body))
+    with pytest.raises(download.DownloadError, match="corrupt"):
+        download.safe_extract(tmp_path / "lying.zip", tmp_path / "out")
+    _nothing_extracted(tmp_path, tmp_path / "out")
