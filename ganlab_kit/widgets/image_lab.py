@@ -27,6 +27,7 @@ inside the training step.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -216,8 +217,9 @@ class ImageLab:
     def _build_grids(self, names: list[str]) -> None:
         self.grids = {name: widgets.Image(format="png", width=self.config.pixels) for name in names}
         self.grid_titles = {name: widgets.Label(value=name) for name in names}
-        for image in self.grids.values():
-            image.add_class("ganlab-image-grid")  # a stable handle for browser tests
+        for name, image in self.grids.items():
+            image.add_class("ganlab-image-grid")  # stable handles for browser tests
+            image.add_class("ganlab-grid-" + re.sub(r"[^A-Za-z0-9_-]", "-", name))
         self.grid_box.children = [widgets.VBox([self.grid_titles[n], self.grids[n]]) for n in names]
 
     def _sync_slider(self) -> None:
