@@ -43,6 +43,20 @@ def test_step_button_trains_and_updates_views(lab):
     assert all(type(v) is float for v in lab.session.history[-1].values())  # the run returned tensors
 
 
+def test_metrics_read_in_batches_still_reach_history_and_charts_as_floats():
+    lab = ImageLab(FakeRun(), ImageLabConfig(sync_every=4), live=True)
+    assert lab.session.sync_every == 4
+    cpu_default = ImageLab(FakeRun(), live=False)
+    assert cpu_default.session.sync_every == 1  # networks on the CPU
+    cpu_default.close()
+    lab.session.run(6)  # one flush of four, then two at the end of run()
+    lab.refresher.draw_now()
+    assert [m["step"] for m in lab.session.history] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert all(type(v) is float for m in lab.session.history for v in m.values())
+    assert lab.charts["losses"].binned()[0].tolist() == [1, 2, 3, 4, 5, 6]
+    lab.close()
+
+
 def test_two_visuals_make_two_captioned_grids_and_charts_follow_the_metrics(lab):
     assert list(lab.grids) == ["input", "output"]
     assert [label.value for label in lab.grid_titles.values()] == ["input", "output"]

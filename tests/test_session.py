@@ -262,3 +262,13 @@ def test_pending_metrics_are_flushed_before_history_is_read_and_before_guards():
     s.flush()
     assert s.alarm and "d_loss" in s.alarm  # the NaN guard saw floats at the flush
     s.close()
+
+
+def test_a_nan_inside_a_batch_of_metrics_still_raises_the_alarm():
+    import torch
+
+    values = iter([1.0, float("inf"), 1.0, 1.0])
+    s = TrainingSession(lambda: {"g_loss": torch.tensor(next(values))}, sync_every=4)
+    s.run(4)
+    assert s.alarm and "g_loss" in s.alarm and "step 2" in s.alarm
+    s.close()

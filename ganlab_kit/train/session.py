@@ -224,8 +224,9 @@ class TrainingSession:
 
     def subscribe(self, callback: Callable[[Metrics], None]) -> Callable[[], None]:
         """Call ``callback(metrics)`` for every step, as floats, when its metrics are
-        flushed (every ``sync_every`` steps, from the thread that flushes). Keep it cheap;
-        views should poll instead. Returns an unsubscribe function."""
+        flushed (every ``sync_every`` steps, from the thread that flushes). Keep it cheap,
+        and never take :meth:`locked` inside it (it runs under the history lock); views
+        should poll instead. Returns an unsubscribe function."""
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
@@ -272,7 +273,10 @@ class TrainingSession:
                 for callback in list(self._subscribers):
                     callback(metrics)
             for guard in self.guards:
-                message = guard(history)
+                if guard is non_finite_guard:  # cheap: check every flushed step, not only the last
+                    message = next(filter(None, (non_finite_guard([m]) for m in fresh)), None)
+                else:
+                    message = guard(history)
                 if message:
                     self.alarm = message
                     self._run_event.clear()

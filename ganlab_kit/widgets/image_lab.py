@@ -58,7 +58,8 @@ class ImageLabConfig:
     max_snapshots:  oldest snapshots are thinned out (every other one dropped) beyond this
     fps:            redraws per second while training (each runs ``run.visuals`` on shadow copies)
     pixels:         on-screen width of each grid in pixels (images are scaled, not smoothed)
-    sync_every:     read the step metrics to the host once per this many steps (GPU: 10-50)
+    sync_every:     read the step metrics to the host once per this many steps (each read
+                    is a GPU sync); None: 1 on the CPU, 10 when the run's networks are on a GPU
     torch_threads:  torch intra-op threads while the lab is open (None: leave torch alone);
                     restored when the last lab that set it closes
     """
@@ -68,7 +69,7 @@ class ImageLabConfig:
     max_snapshots: int = 120
     fps: float = 8.0
     pixels: int = 320
-    sync_every: int = 1
+    sync_every: int | None = None
     torch_threads: int | None = None
 
 
@@ -92,6 +93,14 @@ def chart_keys(metrics: dict[str, Any]) -> dict[str, list[str]]:
     return {name: keys for name, keys in (("losses", losses), ("probabilities", probabilities)) if keys}
 
 
+def default_sync_every(run) -> int:
+    """1 when the run's networks are on the CPU (reading a float costs nothing), else 10."""
+    for module in run.modules.values():
+        for parameter in module.parameters():
+            return 1 if parameter.device.type == "cpu" else 10
+    return 1
+
+
 _CHART_TITLES = {"losses": "losses", "probabilities": "D(x) and D(G(z))"}
 
 
@@ -111,7 +120,7 @@ class ImageLab:
         self._threads = limit_torch_threads(self.config.torch_threads)
         self.snapshots: list[Snapshot] = []
         self.latest: Snapshot | None = None  # the last frame drawn from the live run
-        self.session = TrainingSession(lambda: self.run.step(), sync_every=self.config.sync_every)
+        self.session = TrainingSession(lambda: self.run.step(), sync_every=self.config.sync_every or default_sync_every(run))
         self._shadows = ShadowModules()
         self._generation = 0  # bumped by reset: frames of an older run are dropped
 
