@@ -186,7 +186,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
 
 
 # ------------------------------------------------------------------ torch threads
-import threading  # noqa: E402  (this section is appended; the import stays with it)
+import threading  # (this section is appended; the import stays with it)
 
 
 class TorchThreadLimit:

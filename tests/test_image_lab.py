@@ -19,7 +19,7 @@ from helpers import wait_until
 @pytest.fixture
 def lab():
     seeds = iter(range(100))
-    make_run = lambda: FakeRun(seed=next(seeds))  # noqa: E731  (each reset: new weights)
+    make_run = lambda: FakeRun(seed=next(seeds))  # each reset: new weights
     lab = ImageLab(make_run(), ImageLabConfig(grid_images=9, snapshot_every=5, fps=30), make_run=make_run, live=True)
     yield lab
     lab.close()
@@ -209,7 +209,7 @@ def test_two_labs_restore_threads_and_gc_only_when_the_last_closes():
     second = ImageLab(FakeRun(seed=1), ImageLabConfig(torch_threads=wanted), live=True)
     for lab in (first, second):
         lab.train(2)
-        assert wait_until(lambda: not lab.session.running)
+        assert wait_until(lambda session=lab.session: not session.running)
     assert torch.get_num_threads() == wanted and gc.get_freeze_count() > 0
     first.close()
     assert torch.get_num_threads() == wanted and gc.get_freeze_count() > 0

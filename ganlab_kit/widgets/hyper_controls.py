@@ -50,7 +50,7 @@ def control_for(spec: dataclasses.Field, value: Any) -> tuple[widgets.ValueWidge
     """The widget for one field, with ``(to_value, to_widget)`` converters."""
     meta = spec.metadata
     name, tip = spec.name, meta.get("help", "") or spec.name
-    identity = lambda v: v  # noqa: E731
+    identity = lambda v: v
     if meta.get("choices") is not None:
         widget = widgets.Dropdown(options=list(meta["choices"]), value=value, description=name, tooltip=tip, style=_STYLE)
         return widget, identity, identity

@@ -42,7 +42,7 @@ from .charts import LineChart
 from .controls import TransportBar
 from .hyper_controls import HyperControls
 from .image_grid import png_bytes, to_grid
-from .latent_explorer import LatentExplorer  # noqa: F401  (kept importable from here)
+from .latent_explorer import LatentExplorer  # kept importable from here (in __all__)
 from .refresh import ViewRefresher
 from .shadow import ShadowModules
 
