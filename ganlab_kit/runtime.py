@@ -196,3 +196,87 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_path(path) as temporary:
         temporary.write_bytes(data)
     return Path(path)
+
+
+# ------------------------------------------------------------------ torch threads
+import threading  # (this section is appended; the import stays with it)
+
+
+class TorchThreadLimit:
+    """One holder's claim on ``torch.set_num_threads`` (see :func:`limit_torch_threads`).
+
+    ``release()`` (idempotent) or leave its ``with`` block to give the claim back."""
+
+    def __init__(self, threads: int | None) -> None:
+        self.threads = threads
+        self.released = threads is None  # None: claims nothing, restores nothing
+
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            _thread_limits.release(self)
+
+    def __enter__(self) -> "TorchThreadLimit":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class _ThreadLimits:
+    """Reference-counted intra-op thread setting shared by every lab in the process.
+
+    The first claim remembers torch's setting; each claim sets its own number (the
+    newest open claim wins); releasing one re-applies the newest claim still open;
+    the last release restores what the first claim found."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._claims: list[TorchThreadLimit] = []
+        self._before: int | None = None
+
+    def acquire(self, claim: TorchThreadLimit) -> None:
+        with self._lock:
+            if not self._claims:
+                self._before = torch.get_num_threads()
+            self._claims.append(claim)
+            torch.set_num_threads(claim.threads)
+
+    def release(self, claim: TorchThreadLimit) -> None:
+        with self._lock:
+            if claim not in self._claims:
+                return
+            self._claims.remove(claim)
+            if self._claims:
+                torch.set_num_threads(self._claims[-1].threads)
+            elif self._before is not None:
+                torch.set_num_threads(self._before)
+                self._before = None
+
+    @property
+    def holders(self) -> int:
+        return len(self._claims)
+
+
+_thread_limits = _ThreadLimits()
+
+
+def limit_torch_threads(threads: int | None) -> TorchThreadLimit:
+    """Use ``threads`` intra-op threads in torch until the returned claim is released.
+
+    Tiny nets gain nothing from torch's threads, and on a small machine a training
+    thread and a drawing thread fight over them, so a lab sets 1 while it is open::
+
+        claim = limit_torch_threads(1)   # in the lab's constructor
+        claim.release()                  # in its close(); or: with limit_torch_threads(1): ...
+
+    Two labs open at once share the setting: the first remembers torch's own number,
+    the last one to release restores it. ``None`` claims nothing (leaves torch alone).
+    """
+    if threads is None:
+        return TorchThreadLimit(None)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"torch threads must be a positive integer or None, got {threads!r}")
+    claim = TorchThreadLimit(threads)
+    _thread_limits.acquire(claim)
+    return claim

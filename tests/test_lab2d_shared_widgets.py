@@ -163,3 +163,25 @@ def test_line_chart_is_incremental_bins_and_notices_reset():
     chart.update([{"step": 1.0, "loss": 5.0, "other": 0.0}])  # a reset happened
     assert chart._steps.tolist() == [1.0] and chart.widget.length == 1
     assert chart.figure() is not None
+
+
+def test_transport_bar_says_why_training_paused_by_itself():
+    session = counting_session()
+    bar = TransportBar(session)
+    session.play(steps=3)
+    assert wait_until(lambda: session.state == "paused")
+    bar.update()
+    assert "target" in bar.message.value and "Play trains on" in bar.message.value
+    bar.play_button.click()  # trains on past the target
+    assert wait_until(lambda: session.step_count > 3)
+    assert "target" not in bar.message.value
+    bar.play_button.click()
+    session.close()
+
+
+def test_chart_snapshot_is_readable_on_a_projector():
+    chart = LineChart(["loss"], title="losses")
+    chart.update([{"step": float(i), "loss": 1.0 / (i + 1)} for i in range(10)])
+    ax = chart.figure().axes[0]
+    assert ax.title.get_fontsize() >= 11 and ax.xaxis.label.get_fontsize() >= 11
+    assert all(t.get_fontsize() >= 11 for t in ax.get_xticklabels() + ax.get_legend().get_texts())

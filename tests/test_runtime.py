@@ -110,3 +110,23 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temporary(tmp_path):
             raise RuntimeError("crash mid-write")
     assert target.read_bytes() == b"second version"
     assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
+
+
+def test_limit_torch_threads_is_shared_and_restored_by_the_last_claim():
+    original = torch.get_num_threads()
+    target = 1 if original != 1 else 2
+    first = runtime.limit_torch_threads(target)
+    assert torch.get_num_threads() == target
+    with runtime.limit_torch_threads(target) as second:
+        assert torch.get_num_threads() == target
+    assert second.released
+    assert torch.get_num_threads() == target  # the first claim is still open
+    first.release()
+    first.release()  # idempotent
+    assert torch.get_num_threads() == original
+    untouched = runtime.limit_torch_threads(None)
+    assert torch.get_num_threads() == original
+    untouched.release()
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="torch threads"):
+            runtime.limit_torch_threads(bad)

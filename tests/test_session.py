@@ -153,3 +153,121 @@ def test_reader_gets_in_before_the_next_step():
         time.sleep(0.003)
     s.close()
     assert max(waited) <= 1, waited
+
+
+# ------------------------------------------------------------ regressions (issue 8)
+def test_reset_while_a_guard_runs_never_surfaces_an_error():
+    """A guard reading history[-1] while a Reset clears the history must not crash the
+    trainer: guards run under the history lock, and a reset replaces the list."""
+    in_guard, release = threading.Event(), threading.Event()
+    calls = {"n": 0}
+
+    def slow_guard(history):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            in_guard.set()
+            release.wait(5)
+        history[-1]  # what every real guard does first
+
+    step, _ = counting_step()
+    s = TrainingSession(step, guards=[slow_guard])
+    s.play()
+    assert in_guard.wait(10)
+    resetter = threading.Thread(target=s.replace_step, args=(lambda: {"loss": 0.0},))
+    resetter.start()
+    resetter.join(0.3)  # the old code cleared the list here, under the guard's feet
+    release.set()
+    resetter.join(10)
+    assert not resetter.is_alive()
+    s.close()  # joins the worker: whatever the guard raised is recorded by now
+    assert s.error is None and s.alarm is None, s.alarm
+
+
+def test_play_after_a_step_target_trains_on_and_says_why_it_paused():
+    step, _ = counting_step()
+    s = TrainingSession(step, max_steps=5)
+    s.play()
+    assert wait_until(lambda: s.state == "paused")
+    assert s.step_count == 5 and "target" in s.notice
+    s.play()  # the old code returned here without a word
+    assert wait_until(lambda: s.step_count > 5, timeout=5)
+    s.pause()
+    s.play(steps=3)
+    target = s.step_count + 3
+    assert wait_until(lambda: s.state == "paused") and s.step_count <= target
+    s.close()
+
+
+def test_gc_freeze_is_released_only_by_the_last_session():
+    import gc
+
+    gc.unfreeze()
+    a, b = TrainingSession(counting_step()[0]), TrainingSession(counting_step()[0])
+    a.play()
+    b.play()
+    a.pause()
+    b.pause()
+    assert gc.get_freeze_count() > 0
+    a.close()
+    assert gc.get_freeze_count() > 0  # b still plays: the old close() unfroze for everyone
+    b.close()
+    assert gc.get_freeze_count() == 0
+
+
+def test_tensor_metrics_are_read_in_batches_and_returned_as_floats():
+    import torch
+
+    reads = {"n": 0}
+    real_tolist = torch.Tensor.tolist
+
+    def counting_tolist(self):
+        reads["n"] += 1
+        return real_tolist(self)
+
+    count = {"n": 0}
+
+    def step():
+        count["n"] += 1
+        return {"d_loss": torch.tensor(float(count["n"])), "g_loss": torch.tensor(2.0), "lr": 0.5}
+
+    seen = []
+    s = TrainingSession(step, sync_every=4)
+    s.subscribe(seen.append)
+    torch.Tensor.tolist = counting_tolist
+    try:
+        s.run(8)  # two flushes of four steps: two transfers
+        transfers_for_eight = reads["n"]
+        last = s.step()  # ends with a flush: floats even mid-batch
+    finally:
+        torch.Tensor.tolist = real_tolist
+    assert transfers_for_eight == 2
+    assert last == {"d_loss": 9.0, "g_loss": 2.0, "lr": 0.5, "step": 9.0}
+    assert all(type(v) is float for m in s.history for v in m.values())
+    assert [m["d_loss"] for m in s.history] == [float(i) for i in range(1, 10)]
+    assert len(seen) == 9 and seen[0]["d_loss"] == 1.0
+    with pytest.raises(ValueError, match="sync_every"):
+        TrainingSession(step, sync_every=0)
+    s.close()
+
+
+def test_pending_metrics_are_flushed_before_history_is_read_and_before_guards():
+    import torch
+
+    values = iter([1.0, float("nan"), 1.0, 1.0, 1.0, 1.0])
+    s = TrainingSession(lambda: {"d_loss": torch.tensor(next(values))}, sync_every=3)
+    s._one_step()
+    assert s.latest == {"d_loss": 1.0, "step": 1.0}  # read through the property: flushed
+    s._one_step()
+    s.flush()
+    assert s.alarm and "d_loss" in s.alarm  # the NaN guard saw floats at the flush
+    s.close()
+
+
+def test_a_nan_inside_a_batch_of_metrics_still_raises_the_alarm():
+    import torch
+
+    values = iter([1.0, float("inf"), 1.0, 1.0])
+    s = TrainingSession(lambda: {"g_loss": torch.tensor(next(values))}, sync_every=4)
+    s.run(4)
+    assert s.alarm and "g_loss" in s.alarm and "step 2" in s.alarm
+    s.close()

@@ -1,14 +1,25 @@
 """A training loop that runs off the notebook cell, in a background thread.
 
 The session knows nothing about widgets, plots or GANs: it calls a ``step`` function
-that returns a dict of floats (one training step's metrics), keeps the history, and
-obeys play / pause / step / stop. Views read ``session.history`` (or subscribe) at their
-own pace; the loop never waits for a redraw.
+that returns a dict of metrics (floats, or 0-d tensors such as a :class:`~ganlab_kit.train.run.Run`
+returns), keeps the history as floats, and obeys play / pause / step / stop. Views read
+``session.history`` at their own pace; the loop never waits for a redraw.
+
+Metrics reach the host in batches: tensor metrics wait in a pending list and are read
+in one stacked transfer every ``sync_every`` steps (a GPU sync point each), and whenever
+someone reads :attr:`TrainingSession.history` / :attr:`~TrainingSession.latest`, and at
+the end of ``step()`` / ``run()``. Guards and subscribers see floats, at each flush.
 
 Thread safety: one lock guards the step function, so a "step" button pressed while
 the thread runs, or a view reading the networks through :meth:`locked`, never
-interleaves with a training step. Play is idempotent: however fast it is clicked there
-is at most one worker thread.
+interleaves with a training step. A second, short lock guards the history: guards and
+subscribers run under it, and a reset *replaces* the history list rather than clearing
+it, so whoever holds the old list never sees it shrink. Play is idempotent: however fast
+it is clicked there is at most one worker thread.
+
+Process-wide side effects are scoped: a playing session holds :func:`gc.freeze` (see
+:meth:`TrainingSession.play`) through a reference count shared by every session, so the
+collector is unfrozen only when the last session that froze it is closed.
 """
 
 from __future__ import annotations
@@ -21,10 +32,14 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
+
+import torch
+
+from .run import metrics_to_floats
 
 Metrics = dict[str, float]
-StepFn = Callable[[], Metrics]
+StepFn = Callable[[], dict[str, Any]]
 Guard = Callable[[list[Metrics]], "str | None"]
 
 IDLE, RUNNING, PAUSED, CLOSED = "idle", "running", "paused", "closed"
@@ -41,6 +56,40 @@ def close_all_sessions() -> int:
     return len(sessions)
 
 
+# ------------------------------------------------------------ scoped gc.freeze
+class _GcFreeze:
+    """Reference-counted :func:`gc.freeze`: the first holder freezes (remembering whether
+    the collector was frozen already), later holders freeze again (moving new objects
+    too), and only the last one out unfreezes, and only if it was not frozen before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders: set[int] = set()
+        self._was_frozen = False
+
+    def acquire(self, holder: object) -> None:
+        with self._lock:
+            if not self._holders:
+                self._was_frozen = gc.get_freeze_count() > 0
+            self._holders.add(id(holder))
+            gc.freeze()
+
+    def release(self, holder: object) -> None:
+        with self._lock:
+            if id(holder) not in self._holders:
+                return
+            self._holders.discard(id(holder))
+            if not self._holders and not self._was_frozen:
+                gc.unfreeze()
+
+    @property
+    def holders(self) -> int:
+        return len(self._holders)
+
+
+gc_freeze = _GcFreeze()
+
+
 def non_finite_guard(history: list[Metrics]) -> str | None:
     """Alarm on a NaN or infinite metric in the latest step."""
     bad = [k for k, v in history[-1].items() if isinstance(v, float) and not math.isfinite(v)]
@@ -51,6 +100,26 @@ def non_finite_guard(history: list[Metrics]) -> str | None:
             "the learning rate is probably too high or the loss diverged; lower it and reset."
         )
     return None
+
+
+def _to_floats(pending: list[dict[str, Any]]) -> list[Metrics]:
+    """Many steps' metrics -> floats, with one stacked transfer per device."""
+    if len(pending) == 1:
+        return [metrics_to_floats(pending[0])]
+    by_device: dict[torch.device, list[tuple[int, str, torch.Tensor]]] = {}
+    out: list[Metrics] = []
+    for index, metrics in enumerate(pending):
+        out.append({})
+        for key, value in metrics.items():
+            if isinstance(value, torch.Tensor):
+                by_device.setdefault(value.device, []).append((index, key, value))
+            else:
+                out[index][key] = float(value)
+    for items in by_device.values():
+        values = torch.stack([t.detach().reshape(()).float() for _, _, t in items]).tolist()
+        for (index, key, _), value in zip(items, values):
+            out[index][key] = value
+    return [{k: out[i][k] for k in metrics} for i, metrics in enumerate(pending)]  # keep key order
 
 
 @dataclass
@@ -69,15 +138,20 @@ class TrainingSession:
     Parameters
     ----------
     step:
-        Called with no arguments; performs one training step and returns its metrics.
+        Called with no arguments; performs one training step and returns its metrics
+        (floats or 0-d tensors).
     guards:
-        Functions of the history returning an alarm message or ``None``. When one
-        speaks the session pauses and keeps the message in :attr:`alarm`. A NaN guard
-        is always on.
+        Functions of the history returning an alarm message or ``None``, called after
+        each flush of metrics (every ``sync_every`` steps). When one speaks the session
+        pauses and keeps the message in :attr:`alarm`. A NaN guard is always on.
     max_steps:
-        Pause by itself after this many steps in total (``None``: run until paused).
+        Pause by itself once the step count reaches this (``None``: run until paused).
+        It is a *target*, cleared when reached (with a :attr:`notice`), so the next
+        :meth:`play` trains on; ``play(steps)`` sets a new one.
     delay:
         Seconds to sleep between steps while playing ("slow motion").
+    sync_every:
+        Read tensor metrics to the host once per this many steps (1: every step).
     """
 
     def __init__(
@@ -88,18 +162,25 @@ class TrainingSession:
         max_steps: int | None = None,
         delay: float = 0.0,
         max_history: int = 200_000,
+        sync_every: int = 1,
     ) -> None:
+        if int(sync_every) < 1:
+            raise ValueError(f"sync_every must be >= 1, got {sync_every!r}")
         self._step_fn = step
         self.guards: list[Guard] = [non_finite_guard, *(guards or [])]
         self.max_steps = max_steps
         self.delay = float(delay)
         self.max_history = max_history
-        self.history: list[Metrics] = []
+        self.sync_every = int(sync_every)
+        self._history: list[Metrics] = []
+        self._pending: list[dict[str, Any]] = []  # steps' metrics not yet read to the host
         self.step_count = 0
         self.alarm: str | None = None
+        self.notice: str | None = None  # why training paused by itself (not an alarm)
         self.error: BaseException | None = None
         self._subscribers: list[Callable[[Metrics], None]] = []
         self._step_lock = threading.RLock()  # guards the step function and the nets
+        self._history_lock = threading.RLock()  # guards history, pending metrics, guards
         self._control_lock = threading.Lock()  # guards thread start/stop
         self._readers_waiting = 0  # threads waiting in locked(): served before the next step
         self._readers_changed = threading.Condition()
@@ -124,16 +205,28 @@ class TrainingSession:
         return self.state == RUNNING
 
     @property
+    def history(self) -> list[Metrics]:
+        """Every step's metrics as floats (pending ones are read to the host first).
+
+        Only ever appended to; a reset replaces the list, so a view may keep the list
+        it got without it shrinking under it."""
+        self.flush()
+        return self._history
+
+    @property
     def latest(self) -> Metrics | None:
-        return self.history[-1] if self.history else None
+        history = self.history
+        return history[-1] if history else None
 
     def steps_per_second(self) -> float:
         """Training speed since the last play (or creation)."""
         return self._stats.rate()
 
     def subscribe(self, callback: Callable[[Metrics], None]) -> Callable[[], None]:
-        """Call ``callback(metrics)`` after every step (from the training thread).
-        Keep it cheap; views should poll instead. Returns an unsubscribe function."""
+        """Call ``callback(metrics)`` for every step, as floats, when its metrics are
+        flushed (every ``sync_every`` steps, from the thread that flushes). Keep it cheap,
+        and never take :meth:`locked` inside it (it runs under the history lock); views
+        should poll instead. Returns an unsubscribe function."""
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
@@ -162,74 +255,106 @@ class TrainingSession:
         with self._readers_changed:
             self._readers_changed.wait_for(lambda: self._readers_waiting == 0, timeout)
 
+    # ------------------------------------------------------------- metrics
+    def flush(self) -> None:
+        """Read pending metrics to the host (one transfer), append them to the history,
+        then call subscribers and guards, all under the history lock."""
+        with self._history_lock:
+            if not self._pending:
+                return
+            pending, self._pending = self._pending, []
+            fresh = _to_floats(pending)
+            history = self._history
+            history.extend(fresh)
+            if len(history) > self.max_history + max(1, self.max_history // 8):
+                # Replaced, not trimmed in place (amortised: once per max_history / 8 steps).
+                self._history = history = history[-self.max_history :]
+            for metrics in fresh:
+                for callback in list(self._subscribers):
+                    callback(metrics)
+            for guard in self.guards:
+                if guard is non_finite_guard:  # cheap: check every flushed step, not only the last
+                    message = next(filter(None, (non_finite_guard([m]) for m in fresh)), None)
+                else:
+                    message = guard(history)
+                if message:
+                    self.alarm = message
+                    self._run_event.clear()
+                    break
+
     # ------------------------------------------------------------- stepping
-    def _one_step(self, only_if_running: bool = False) -> Metrics | None:
+    def _one_step(self, only_if_running: bool = False) -> bool:
         with self._step_lock:
             # The worker re-checks under the lock: a pause() that took the lock after
             # this thread's wait() returned must still prevent the step.
             if only_if_running and not self._run_event.is_set():
-                return None
+                return False
             metrics = dict(self._step_fn())
             self.step_count += 1
             metrics.setdefault("step", float(self.step_count))
-            self.history.append(metrics)
-            if len(self.history) > self.max_history:
-                del self.history[: len(self.history) - self.max_history]
             self._stats.steps += 1
-        for callback in list(self._subscribers):
-            callback(metrics)
-        for guard in self.guards:
-            message = guard(self.history)
-            if message:
-                self.alarm = message
+            with self._history_lock:
+                self._pending.append(metrics)
+                if len(self._pending) >= self.sync_every:
+                    self.flush()
+            if self.max_steps is not None and self.step_count >= self.max_steps:
+                self.flush()
+                if not self.alarm:
+                    self.notice = f"paused at step {self.step_count}: the {self.max_steps}-step target was reached. Play trains on."
+                self.max_steps = None
                 self._run_event.clear()
-                break
-        if self.max_steps is not None and self.step_count >= self.max_steps:
-            self._run_event.clear()
-        return metrics
+        return True
 
     def step(self, n: int = 1) -> Metrics | None:
-        """Pause if playing, then run ``n`` steps in the calling thread."""
+        """Pause if playing, then run ``n`` steps in the calling thread; returns the last
+        step's metrics as floats."""
         self._check_open()
         if n < 1:
             raise ValueError(f"step(n) needs n >= 1, got {n}")
         self.pause()
-        metrics = None
         for _ in range(n):
             self._let_readers_in()
-            metrics = self._one_step()
+            self._one_step()
             if self.alarm:
                 break
-        return metrics
+        return self.latest
 
     def run(self, steps: int, *, every: int = 0, callback: Callable[[Metrics], None] | None = None) -> Metrics | None:
         """Blocking run of ``steps`` steps in the calling thread (headless / nbval use).
-        ``callback(metrics)`` is called every ``every`` steps if given. Stops early on an alarm."""
+        ``callback(metrics)`` (floats) is called every ``every`` steps if given. Stops
+        early on an alarm. Returns the last step's metrics as floats."""
         self._check_open()
         self.pause()
-        metrics = None
         for i in range(1, steps + 1):
             self._let_readers_in()
-            metrics = self._one_step()
+            self._one_step()
             if callback is not None and every and i % every == 0:
-                callback(metrics)
+                callback(self.latest)
             if self.alarm:
                 break
-        return metrics
+        return self.latest
 
     # ----------------------------------------------------- background thread
-    def play(self) -> None:
-        """Start (or resume) training in the background. Safe to call repeatedly."""
+    def play(self, steps: int | None = None) -> None:
+        """Start (or resume) training in the background. Safe to call repeatedly.
+
+        ``steps``: pause by itself after this many more steps (sets :attr:`max_steps`)."""
         self._check_open()
+        if steps is not None and steps < 1:
+            raise ValueError(f"play(steps) needs steps >= 1, got {steps}")
         with self._control_lock:
             self.alarm = None
-            if self.max_steps is not None and self.step_count >= self.max_steps:
-                return
+            self.notice = None
+            if steps is not None:
+                self.max_steps = self.step_count + int(steps)
+            elif self.max_steps is not None and self.step_count >= self.max_steps:
+                self.max_steps = None  # a target already passed: train on
             self._stats = SessionStats()
             # Everything alive now (torch, Jupyter, the nets) is long-lived: moving it to
             # the permanent generation keeps a full garbage collection from walking it
             # mid-training, a pause of ~200 ms here that froze steps and views alike.
-            gc.freeze()
+            # Held until close(), shared with other sessions (see _GcFreeze).
+            gc_freeze.acquire(self)
             self._run_event.set()
             if self._thread is None or not self._thread.is_alive():
                 self._stop_event.clear()
@@ -260,6 +385,8 @@ class TrainingSession:
                 self._run_event.clear()
             if self.delay > 0:
                 self._stop_event.wait(self.delay)
+        with contextlib.suppress(Exception):  # metrics of the last steps, read once
+            self.flush()
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the thread and release it. The session cannot be played again."""
@@ -270,7 +397,7 @@ class TrainingSession:
             thread.join(timeout)
         self._thread = None
         self._closed = True
-        gc.unfreeze()  # let the interpreter collect normally again (and at exit)
+        gc_freeze.release(self)  # the last session out lets the collector walk everything again
 
     def thread_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -278,12 +405,16 @@ class TrainingSession:
     def replace_step(self, step: StepFn, *, clear_history: bool = True) -> None:
         """Swap the step function (after a reset of the nets), pausing first."""
         self.pause()
-        with self._step_lock:
+        with self._step_lock, self._history_lock:
             self._step_fn = step
             if clear_history:
-                self.history.clear()
+                self._pending = []
+                self._history = []  # a new list: holders of the old one see it unchanged
                 self.step_count = 0
+            else:
+                self.flush()
             self.alarm = None
+            self.notice = None
             self.error = None
 
     def _check_open(self) -> None:

@@ -166,8 +166,9 @@ class LineChart:
         x, y = self.binned()
         for i, key in enumerate(self.keys):
             ax.plot(x, y[i], color=PALETTE[i % len(PALETTE)], label=key, lw=1.2)
-        ax.set_title(self.title, fontsize=9)
-        ax.set_xlabel("step", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, loc="best")
+        # Projector-readable: titles 12 pt, labels, ticks and legends 11 pt.
+        ax.set_title(self.title, fontsize=12)
+        ax.set_xlabel("step", fontsize=11)
+        ax.tick_params(labelsize=11)
+        ax.legend(fontsize=11, loc="best")
         return ax.figure

@@ -99,6 +99,8 @@ class TransportBar:
         else:
             self.say("")
             self.session.play()
+            if not self.session.running and not self.session.alarm:  # never a silent no-op
+                self.say("Play did not start training; see the message above or press Step.", level="warning")
 
     def step(self) -> None:
         self.session.step(self.steps_per_click)
@@ -149,6 +151,11 @@ class TransportBar:
         if alarm and self._last_message_source != alarm:
             self.say(alarm, level="warning")
             self._last_message_source = alarm
+        # Why training paused by itself (a step target reached): said, never silent.
+        notice = getattr(self.session, "notice", None)
+        if not alarm and notice and self._last_message_source != notice:
+            self.say(notice, level="info")
+            self._last_message_source = notice
 
 
 def bind_value(

@@ -1,55 +1,67 @@
-"""The image GAN lab: a DCGAN training live, with its samples, curves and latent space.
+"""The image lab: any :class:`~ganlab_kit.train.run.Run` training live, with its pictures and curves.
 
-Built from the 2-D lab's machinery (nothing new underneath):
+    lab = ImageLab(run, ImageLabConfig(snapshot_every=25), make_run=make_run)
+    lab.show()          # live: widgets + redraws; static (no front end): a matplotlib figure
+    lab.train(1000)     # live: 1000 more steps in the background; static: blocking, then redraw
+    lab.wait()          # live: until those steps are done (or Pause)
+    lab.reset()         # a fresh run from make_run(), step 0
+    lab.close()         # nothing keeps running
 
-* :class:`~ganlab_kit.train.session.TrainingSession` runs :class:`~ganlab_kit.train.dcgan_steps.DCGANRun`
-  steps in a background thread;
-* :class:`~ganlab_kit.widgets.controls.TransportBar` gives play / pause / step / reset, and
-  :func:`~ganlab_kit.widgets.controls.bind_value` guards the learning-rate and loss-kind
-  controls (a change applies from the next step);
-* :class:`~ganlab_kit.widgets.refresh.ViewRefresher` redraws at a fixed rate, reading the
-  generator under ``session.locked()``; :class:`~ganlab_kit.widgets.charts.LineChart` draws
-  the losses and D(x) / D(G(z)).
+Built from the shared machinery: a :class:`~ganlab_kit.train.session.TrainingSession` steps
+``run.step`` in a background thread; a :class:`~ganlab_kit.widgets.controls.TransportBar`
+plays, pauses, steps and resets; :class:`~ganlab_kit.widgets.hyper_controls.HyperControls`
+builds one control per field of the run's hyperparameter dataclass; a
+:class:`~ganlab_kit.widgets.refresh.ViewRefresher` redraws at ``fps``.
 
-What is new here is image-shaped: a grid of G(fixed noise) made with
-``torchvision.utils.make_grid``, snapshots of that grid every ``snapshot_every`` steps with
-a slider to scrub back through them, and :class:`LatentExplorer` (interpolation and
-vector arithmetic on the generator).
+What the lab knows of the model is only the Run protocol: one picture grid per entry of
+``run.visuals()`` (captioned with its name), a loss chart of every metric named
+``d_loss`` / ``g_loss`` or ending in ``_loss``, and a chart of ``d_real`` / ``d_fake``
+when the run reports them.
 
-Without a front end (``frontend_attached()`` is False: nbval, nbclient, scripts),
-:meth:`ImageLab.train` runs blocking and :meth:`ImageLab.show` draws a matplotlib snapshot.
+Drawing never holds up training: under ``session.locked()`` a frame only copies the
+weights of ``run.visual_modules`` into shadow copies (:class:`~ganlab_kit.widgets.shadow.ShadowModules`);
+``run.visuals(shadows)`` and the PNG encoding run outside the lock. Snapshots for the
+history slider are taken by the same frames (at least ``snapshot_every`` steps apart), not
+inside the training step.
 """
 
 from __future__ import annotations
 
-import io
+import re
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-import torch
-from PIL import Image
-from torchvision.utils import make_grid
 
-from ..losses import LOSS_KINDS
-from ..nets.latent import latent_arithmetic, latent_path
-from ..runtime import frontend_attached
-from ..train.dcgan_steps import DCGANRun
+from ..runtime import frontend_attached, limit_torch_threads
+from ..train.run import D_FAKE, D_LOSS, D_REAL, G_LOSS
 from ..train.session import TrainingSession
 from .charts import LineChart
-from .controls import TransportBar, bind_value
+from .controls import TransportBar
+from .hyper_controls import HyperControls
+from .image_grid import png_bytes, to_grid
+from .latent_explorer import LatentExplorer  # kept importable from here (in __all__)
 from .refresh import ViewRefresher
+from .shadow import ShadowModules
+
+__all__ = ["ImageLab", "ImageLabConfig", "LatentExplorer", "Snapshot", "chart_keys", "png_bytes", "to_grid"]
 
 
 @dataclass
 class ImageLabConfig:
     """How the lab looks and how often it looks.
 
-    grid_images:    how many fixed-noise samples the grid shows (a square number reads best)
-    snapshot_every: steps between stored grid snapshots (the history slider's resolution)
+    grid_images:    at most this many images of each visual are shown (a square number reads best)
+    snapshot_every: steps between stored snapshots of the grids (the history slider's resolution)
     max_snapshots:  oldest snapshots are thinned out (every other one dropped) beyond this
-    fps:            redraws per second while training (each redraw runs G on the grid noise)
-    pixels:         on-screen width of the grid in pixels (images are scaled, not smoothed)
+    fps:            redraws per second while training (each runs ``run.visuals`` on shadow copies)
+    pixels:         on-screen width of each grid in pixels (images are scaled, not smoothed)
+    sync_every:     read the step metrics to the host once per this many steps (each read
+                    is a GPU sync); None: 1 on the CPU, 10 when the run's networks are on a GPU
+    torch_threads:  torch intra-op threads while the lab is open (None: leave torch alone);
+                    restored when the last lab that set it closes
     """
 
     grid_images: int = 36
@@ -57,170 +69,191 @@ class ImageLabConfig:
     max_snapshots: int = 120
     fps: float = 8.0
     pixels: int = 320
-
-
-def to_grid(images: torch.Tensor, nrow: int | None = None) -> np.ndarray:
-    """Images (B, C, H, W) in [-1, 1] -> one uint8 picture (H', W', 3) via make_grid."""
-    nrow = nrow or max(1, int(round(images.shape[0] ** 0.5)))
-    grid = make_grid(images.float().clamp(-1, 1), nrow=nrow, padding=1, normalize=True, value_range=(-1, 1), pad_value=1.0)
-    return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-
-
-def png_bytes(picture: np.ndarray, width: int) -> bytes:
-    """Encode a uint8 picture as PNG, enlarged with nearest-neighbour pixels to ``width``."""
-    image = Image.fromarray(picture)
-    scale = max(1, width // image.width)
-    if scale > 1:
-        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)  # speed over size: this runs 8x a second
-    return buffer.getvalue()
+    sync_every: int | None = None
+    torch_threads: int | None = None
 
 
 @dataclass
 class Snapshot:
     step: int
-    picture: np.ndarray  # (H, W, 3) uint8 grid
+    pictures: dict[str, np.ndarray]  # visual name -> (H, W, 3) uint8 grid
+
+    @property
+    def picture(self) -> np.ndarray:
+        """The first visual's grid (the generator's samples, for a DCGAN)."""
+        return next(iter(self.pictures.values()))
+
+
+def chart_keys(metrics: dict[str, Any]) -> dict[str, list[str]]:
+    """Which metrics go on which chart: ``{"losses": [...], "probabilities": [...]}``
+    (a chart with no metric is left out)."""
+    losses = [k for k in (D_LOSS, G_LOSS) if k in metrics]
+    losses += sorted(k for k in metrics if k.endswith("_loss") and k not in losses)
+    probabilities = [k for k in (D_REAL, D_FAKE) if k in metrics]
+    return {name: keys for name, keys in (("losses", losses), ("probabilities", probabilities)) if keys}
+
+
+def default_sync_every(run) -> int:
+    """1 when the run's networks are on the CPU (reading a float costs nothing), else 10."""
+    for module in run.modules.values():
+        for parameter in module.parameters():
+            return 1 if parameter.device.type == "cpu" else 10
+    return 1
+
+
+_CHART_TITLES = {"losses": "losses", "probabilities": "D(x) and D(G(z))"}
 
 
 class ImageLab:
-    """A live DCGAN lab around a :class:`DCGANRun`. Display ``lab.widget`` (or call ``lab.show()``).
+    """A live lab around any run (see the module docstring). Display ``lab.widget`` or call ``lab.show()``.
 
     ``make_run``: optional zero-argument function building a fresh run, used by Reset.
-    ``live``: force live widgets (True) or static snapshots (False); default asks
+    ``live``: force live widgets (True) or static figures (False); ``None`` asks
     :func:`~ganlab_kit.runtime.frontend_attached`.
     """
 
-    def __init__(self, run: DCGANRun, config: ImageLabConfig | None = None, *, make_run=None, live: bool | None = None) -> None:
+    def __init__(self, run, config: ImageLabConfig | None = None, *, make_run=None, live: bool | None = None) -> None:
         self.run = run
         self.config = config or ImageLabConfig()
         self.make_run = make_run
-        self.live = frontend_attached() if live is None else live
+        self.live = frontend_attached() if live is None else bool(live)
+        self._threads = limit_torch_threads(self.config.torch_threads)
         self.snapshots: list[Snapshot] = []
-        self.session = TrainingSession(self._step)
-        self._grid_noise = run.fixed_noise[: self.config.grid_images]
+        self.latest: Snapshot | None = None  # the last frame drawn from the live run
+        self.session = TrainingSession(lambda: self.run.step(), sync_every=self.config.sync_every or default_sync_every(run))
+        self._shadows = ShadowModules()
+        self._generation = 0  # bumped by reset: frames of an older run are dropped
 
-        # ---- controls
         self.bar = TransportBar(self.session, on_reset=self.reset if make_run else None)
-        g_lr, d_lr = run.learning_rates
-        self.generator_lr = widgets.FloatLogSlider(value=g_lr, base=10, min=-5, max=-2, step=0.05, description="G lr", readout_format=".1e")
-        self.discriminator_lr = widgets.FloatLogSlider(value=d_lr, base=10, min=-5, max=-2, step=0.05, description="D lr", readout_format=".1e")
-        self.loss_kind = widgets.Dropdown(options=list(LOSS_KINDS), value=run.loss_kind, description="loss")
-        positive = lambda v: None if v > 0 else "must be > 0"
-        bind_value(self.generator_lr, lambda v: self._locked(lambda: self.run.set_learning_rates(generator=v)), positive, self.bar)
-        bind_value(self.discriminator_lr, lambda v: self._locked(lambda: self.run.set_learning_rates(discriminator=v)), positive, self.bar)
-        bind_value(self.loss_kind, lambda v: self._locked(lambda: setattr(self.run, "loss_kind", v)), None, self.bar)
-
-        # ---- views
-        self.grid_view = widgets.Image(format="png", width=self.config.pixels)
-        self.grid_view.add_class("ganlab-image-grid")  # a stable handle for browser tests
+        self.hyper_controls = HyperControls(lambda: self.run, self.session.locked, self.bar)
+        self.grids: dict[str, widgets.Image] = {}
+        self.grid_titles: dict[str, widgets.Label] = {}
+        self.grid_box = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.grid_caption = widgets.Label(value="step 0 (live)")
         self.history_slider = widgets.IntSlider(value=0, min=0, max=0, description="history", continuous_update=True, readout=False)
         self.follow_live = widgets.Checkbox(value=True, description="follow live", indent=False)
         self.history_slider.observe(self._on_scrub, names="value")
         self.follow_live.observe(lambda _: self.refresher.draw_now(), names="value")
-        self.loss_chart = LineChart(["d_loss", "g_loss"], title="losses", width=380, height=150)
-        self.prob_chart = LineChart(["D(x)", "D(G(z))"], title="discriminator outputs", width=380, height=150)
+        self.charts: dict[str, LineChart] = {}
+        self.chart_box = widgets.VBox()
         self.refresher = ViewRefresher(self._read, self._draw, session=self.session, fps=self.config.fps)
         self._programmatic = False
         self.widget = widgets.VBox([
             self.bar.widget,
-            widgets.HBox([self.generator_lr, self.discriminator_lr, self.loss_kind]),
+            self.hyper_controls.widget,
             widgets.HBox([
-                widgets.VBox([self.grid_view, self.grid_caption, widgets.HBox([self.history_slider, self.follow_live])]),
-                widgets.VBox([self.loss_chart.widget, self.prob_chart.widget]),
+                widgets.VBox([self.grid_box, self.grid_caption, widgets.HBox([self.history_slider, self.follow_live])]),
+                self.chart_box,
             ]),
         ])
-        self._take_snapshot()  # step 0: what the untrained generator makes
-        self.refresher.draw_now()
+        self.refresher.draw_now()  # step 0: what the untrained networks make (the first snapshot)
 
     # ---------------------------------------------------------------- training
-    def _locked(self, action) -> None:
-        with self.session.locked():  # waits for the step in flight: the change applies to the next one
-            action()
-
-    def _step(self) -> dict[str, float]:
-        metrics = self.run.step()  # the session holds its lock around this call
-        if self.run.steps_done % self.config.snapshot_every == 0:
-            self._take_snapshot()
-        return metrics
-
-    def _take_snapshot(self) -> None:
-        picture = to_grid(self.run.sample(self._grid_noise))
-        self.snapshots.append(Snapshot(self.run.steps_done, picture))
-        if len(self.snapshots) > self.config.max_snapshots:  # keep the first, thin the rest
-            self.snapshots = self.snapshots[:1] + self.snapshots[2::2] + ([self.snapshots[-1]] if len(self.snapshots) % 2 == 0 else [])
-
     def train(self, steps: int) -> None:
         """Train ``steps`` more steps: in the background when live (returns at once),
-        else blocking in this cell, followed by a static snapshot."""
+        else blocking in this cell (a snapshot every ``snapshot_every`` steps)."""
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
         if self.live:
-            self.session.max_steps = self.session.step_count + steps
             self.start_views()
-            self.session.play()
+            self.session.play(steps)
         else:
-            self.session.run(steps)
+            self.session.run(steps, every=self.config.snapshot_every, callback=lambda _: self.refresher.draw_now())
             self.refresher.draw_now()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until background training pauses (its ``steps`` are done, or Pause)."""
-        import time
-
         start = time.perf_counter()
         while self.session.running and (timeout is None or time.perf_counter() - start < timeout):
             time.sleep(0.05)
         self.refresher.draw_now()
 
     def reset(self) -> None:
-        """A fresh run from ``make_run()``: new networks, step 0, snapshots cleared."""
+        """A fresh run from ``make_run()``: new networks, step 0, snapshots and charts
+        cleared; the controls' values carry over to the new run."""
         if self.make_run is None:
             raise RuntimeError("this lab was made without make_run, so it cannot reset")
         self.session.pause()
-        with self.session.locked():
+        with self.refresher.frame_lock, self.session.locked():  # no frame of the old run in flight
             self.run = self.make_run()
-            self._grid_noise = self.run.fixed_noise[: self.config.grid_images]
-            self.snapshots = []
-            self.run.set_learning_rates(self.generator_lr.value, self.discriminator_lr.value)
-            self.run.loss_kind = self.loss_kind.value
-        self.session.replace_step(self._step)
-        self._take_snapshot()
-        self.loss_chart.clear()
-        self.prob_chart.clear()
+            self._generation += 1
+            self._shadows.clear()
+            self.snapshots, self.latest = [], None
+            self.hyper_controls.reapply()
+            for chart in self.charts.values():
+                chart.clear()
+        self.session.replace_step(lambda: self.run.step())
         self.refresher.draw_now()
 
     # ------------------------------------------------------------------- views
-    def _read(self) -> dict:
-        """Under the session lock: the latest grid (if following live) and history length."""
-        live_picture = to_grid(self.run.sample(self._grid_noise)) if self.follow_live.value else None
-        return {"picture": live_picture, "step": self.run.steps_done, "history": self.session.history}
+    def _read(self) -> dict[str, Any]:
+        """Under the session lock: copy the visual modules' weights into the shadows
+        (only when a picture is wanted). Nothing slow happens here."""
+        step = int(getattr(self.run, "steps_done", self.session.step_count))
+        wanted = self.follow_live.value or self._snapshot_due(step)
+        shadows = None
+        if wanted:
+            shadows = self._shadows.copy_from({name: self.run.modules[name] for name in self.run.visual_modules})
+        return {"step": step, "run": self.run, "shadows": shadows, "generation": self._generation}
 
-    def _draw(self, frame: dict) -> None:
+    def _snapshot_due(self, step: int) -> bool:
+        every = max(1, self.config.snapshot_every)
+        return not self.snapshots or step // every > self.snapshots[-1].step // every
+
+    def _draw(self, frame: dict[str, Any]) -> None:
+        """Outside the lock: visuals from the shadows, grids, snapshot, charts, bar."""
+        if frame["shadows"] is not None and frame["generation"] == self._generation:
+            visuals = frame["run"].visuals(frame["shadows"])
+            pictures = {name: to_grid(images[: self.config.grid_images]) for name, images in visuals.items()}
+            self.latest = Snapshot(frame["step"], pictures)
+            if self._snapshot_due(frame["step"]):
+                self._add_snapshot(self.latest)
+            if list(pictures) != list(self.grids):
+                self._build_grids(list(pictures))
+        self._sync_slider()
+        if self.follow_live.value and self.latest is not None:
+            self._show(self.latest, f"step {self.latest.step} (live)")
+        else:
+            self._show_snapshot(self.history_slider.value)
+        self._update_charts(self.session.history)
+        self.bar.update()
+
+    def _add_snapshot(self, snapshot: Snapshot) -> None:
+        self.snapshots.append(snapshot)
+        if len(self.snapshots) > self.config.max_snapshots:  # keep the first, thin the rest
+            self.snapshots = self.snapshots[:1] + self.snapshots[2::2] + ([self.snapshots[-1]] if len(self.snapshots) % 2 == 0 else [])
+
+    def _build_grids(self, names: list[str]) -> None:
+        self.grids = {name: widgets.Image(format="png", width=self.config.pixels) for name in names}
+        self.grid_titles = {name: widgets.Label(value=name) for name in names}
+        for name, image in self.grids.items():
+            image.add_class("ganlab-image-grid")  # stable handles for browser tests
+            image.add_class("ganlab-grid-" + re.sub(r"[^A-Za-z0-9_-]", "-", name))
+        self.grid_box.children = [widgets.VBox([self.grid_titles[n], self.grids[n]]) for n in names]
+
+    def _sync_slider(self) -> None:
         count = len(self.snapshots)
         self._programmatic = True
         try:
-            if self.history_slider.max != count - 1:
+            if self.history_slider.max != max(0, count - 1):
                 self.history_slider.max = max(0, count - 1)
             if self.follow_live.value and self.history_slider.value != count - 1:
-                self.history_slider.value = count - 1
+                self.history_slider.value = max(0, count - 1)
         finally:
             self._programmatic = False
-        if frame["picture"] is not None:
-            self.grid_view.value = png_bytes(frame["picture"], self.config.pixels)
-            self.grid_caption.value = f"step {frame['step']} (live, fixed noise)"
-        else:
-            self._show_snapshot(self.history_slider.value)
-        self.loss_chart.update(frame["history"])
-        self.prob_chart.update(frame["history"])
-        self.bar.update()
+
+    def _show(self, snapshot: Snapshot, caption: str) -> None:
+        for name, picture in snapshot.pictures.items():
+            if name in self.grids:
+                self.grids[name].value = png_bytes(picture, self.config.pixels)
+        self.grid_caption.value = caption
 
     def _show_snapshot(self, index: int) -> None:
         if not self.snapshots:
             return
-        snap = self.snapshots[min(index, len(self.snapshots) - 1)]
-        self.grid_view.value = png_bytes(snap.picture, self.config.pixels)
-        self.grid_caption.value = f"step {snap.step} (snapshot {min(index, len(self.snapshots) - 1) + 1}/{len(self.snapshots)})"
+        index = min(index, len(self.snapshots) - 1)
+        snap = self.snapshots[index]
+        self._show(snap, f"step {snap.step} (snapshot {index + 1}/{len(self.snapshots)})")
 
     def _on_scrub(self, change: dict) -> None:
         if self._programmatic:
@@ -229,13 +262,28 @@ class ImageLab:
             self.follow_live.value = False  # the user went back in time: stop following
         self._show_snapshot(change["new"])
 
+    def _update_charts(self, history: list[dict]) -> None:
+        if not history:
+            return
+        for name, keys in chart_keys(history[-1]).items():
+            chart = self.charts.get(name)
+            if chart is None or not set(keys) <= set(chart.keys):  # a new metric: a new chart
+                self.charts[name] = LineChart(keys, title=_CHART_TITLES[name], width=380, height=150)
+                self.chart_box.children = [c.widget for c in self.charts.values()]
+            self.charts[name].update(history)
+
+    @property
+    def grid_view(self) -> widgets.Image | None:
+        """The first grid (the generator's samples for a DCGAN)."""
+        return next(iter(self.grids.values()), None)
+
     def start_views(self) -> None:
         if self.live:
             self.refresher.start()
 
     def show(self):
         """Live: display the widget and start redrawing. Static: a matplotlib figure of
-        the sample grid and both charts (returned, so a notebook cell shows it)."""
+        every grid and chart (returned, so a notebook cell shows it)."""
         if self.live:
             from IPython.display import display
 
@@ -245,94 +293,33 @@ class ImageLab:
         return self.figure()
 
     def figure(self):
+        """A matplotlib figure of the grids shown now and the charts, readable on a projector."""
         import matplotlib.pyplot as plt
 
         self.refresher.draw_now()
-        fig = plt.figure(figsize=(10, 3.6))
-        grid_ax = fig.add_axes([0.0, 0.05, 0.36, 0.85])
-        snap = self.snapshots[-1] if not self.follow_live.value else None
-        picture = to_grid(self.run.sample(self._grid_noise)) if snap is None else snap.picture
-        grid_ax.imshow(picture, interpolation="nearest")
-        grid_ax.set_title(f"G(fixed noise), step {self.run.steps_done if snap is None else snap.step}", fontsize=9)
-        grid_ax.axis("off")
-        self.loss_chart.figure(fig.add_axes([0.44, 0.62, 0.54, 0.30]))
-        self.prob_chart.figure(fig.add_axes([0.44, 0.12, 0.54, 0.30]))
+        shown = self.latest if self.follow_live.value or not self.snapshots else self.snapshots[min(self.history_slider.value, len(self.snapshots) - 1)]
+        names = list(shown.pictures) if shown is not None else []
+        charts = list(self.charts.values())
+        columns = max(1, len(names)) + (1 if charts else 0)
+        ratios = [1.0] * max(1, len(names)) + ([1.8] if charts else [])
+        fig = plt.figure(figsize=(3.6 * max(1, len(names)) + (6.0 if charts else 0), 4.4), dpi=110)
+        layout = fig.add_gridspec(max(1, len(charts)), columns, width_ratios=ratios)
+        for i, name in enumerate(names):
+            ax = fig.add_subplot(layout[:, i])
+            ax.imshow(shown.pictures[name], interpolation="nearest")
+            ax.set_title(f"{name}, step {shown.step}", fontsize=12)
+            ax.axis("off")
+        for j, chart in enumerate(charts):
+            chart.figure(fig.add_subplot(layout[j, -1]))
+        fig.tight_layout()
         plt.close(fig)
         return fig
 
     def close(self) -> None:
-        """Stop training and redrawing; nothing keeps running after this."""
+        """Stop training and redrawing, give back the torch thread setting; nothing keeps running."""
         self.refresher.stop()
         self.session.close()
+        self._threads.release()
 
-
-class LatentExplorer:
-    """Interpolate between two noise vectors, or add and subtract them, on a trained generator.
-
-    Noise vectors are named by seeds (``z = N(0, I)`` drawn from ``torch.Generator().manual_seed(seed)``),
-    so a student can write down an interesting one. Reads the generator under the
-    session's lock when given one, so it is safe while training continues.
-    """
-
-    def __init__(self, run: DCGANRun, session: TrainingSession | None = None, *, pixels: int = 480) -> None:
-        self.run, self.session, self.pixels = run, session, pixels
-        self.seed_a = widgets.BoundedIntText(value=1, min=0, max=10**6, description="seed A")
-        self.seed_b = widgets.BoundedIntText(value=2, min=0, max=10**6, description="seed B")
-        self.seed_c = widgets.BoundedIntText(value=3, min=0, max=10**6, description="seed C")
-        self.steps = widgets.IntSlider(value=8, min=2, max=16, description="steps")
-        self.mode = widgets.ToggleButtons(options=["slerp", "lerp"], value="slerp", description="path")
-        self.interpolate_button = widgets.Button(description="Interpolate A → B", icon="arrows-h")
-        self.arithmetic_button = widgets.Button(description="A − B + C", icon="calculator")
-        self.view = widgets.Image(format="png", width=pixels)
-        self.caption = widgets.Label(value="")
-        self.interpolate_button.on_click(lambda _: self.interpolate())
-        self.arithmetic_button.on_click(lambda _: self.arithmetic())
-        self.widget = widgets.VBox([
-            widgets.HBox([self.seed_a, self.seed_b, self.seed_c]),
-            widgets.HBox([self.steps, self.mode]),
-            widgets.HBox([self.interpolate_button, self.arithmetic_button]),
-            self.view, self.caption,
-        ])
-        self.last_images: torch.Tensor | None = None
-
-    def noise(self, seed: int) -> torch.Tensor:
-        return torch.randn(self.run.config.model.latent_dim, generator=torch.Generator().manual_seed(int(seed)))
-
-    def _generate(self, z: torch.Tensor) -> torch.Tensor:
-        if self.session is None:
-            return self.run.sample(z)
-        with self.session.locked():
-            return self.run.sample(z)
-
-    def interpolate(self) -> torch.Tensor:
-        """Images along the path from G(z_A) to G(z_B): (steps, C, H, W)."""
-        path = latent_path(self.noise(self.seed_a.value), self.noise(self.seed_b.value), self.steps.value, self.mode.value)
-        images = self._generate(path)
-        self._display(images, nrow=images.shape[0], text=f"{self.mode.value} from seed {self.seed_a.value} to seed {self.seed_b.value}")
-        return images
-
-    def arithmetic(self) -> torch.Tensor:
-        """G(z_A), G(z_B), G(z_C) and G(z_A - z_B + z_C): (4, C, H, W)."""
-        za, zb, zc = (self.noise(s.value) for s in (self.seed_a, self.seed_b, self.seed_c))
-        images = self._generate(torch.stack([za, zb, zc, latent_arithmetic(za, zb, zc)]))
-        self._display(images, nrow=4, text="A, B, C, and A − B + C")
-        return images
-
-    def _display(self, images: torch.Tensor, nrow: int, text: str) -> None:
-        self.last_images = images
-        self.view.value = png_bytes(to_grid(images, nrow=nrow), self.pixels)
-        self.caption.value = text
-
-    def figure(self, images: torch.Tensor | None = None, title: str | None = None):
-        """Static picture of the last result (for notebooks without a front end)."""
-        import matplotlib.pyplot as plt
-
-        images = self.last_images if images is None else images
-        if images is None:
-            raise RuntimeError("nothing to show yet: call interpolate() or arithmetic() first")
-        fig, ax = plt.subplots(figsize=(min(12, 1.2 * images.shape[0]), 1.6))
-        ax.imshow(to_grid(images, nrow=images.shape[0]), interpolation="nearest")
-        ax.set_title(title or self.caption.value, fontsize=9)
-        ax.axis("off")
-        plt.close(fig)
-        return fig
+    def __repr__(self) -> str:
+        return f"ImageLab({type(self.run).__name__}, step {self.session.step_count}, {self.session.state})"

@@ -84,6 +84,12 @@ class ViewRefresher:
             self._last_step = step
             return True
 
+    @property
+    def frame_lock(self) -> threading.Lock:
+        """Held while a frame is read and drawn: hold it to change what frames read
+        (a lab's reset) without a frame in flight seeing half of the change."""
+        return self._frame_lock
+
     def frame_seconds(self) -> float:
         """Mean seconds per drawn frame so far (0 before the first)."""
         return self._frame_time_total / self.frames if self.frames else 0.0
