@@ -16,12 +16,14 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
-import math
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
+
+from .guards import non_finite_guard
+from .run import metrics_to_floats
 
 Metrics = dict[str, float]
 StepFn = Callable[[], Metrics]
@@ -39,18 +41,6 @@ def close_all_sessions() -> int:
     for session in sessions:
         session.close()
     return len(sessions)
-
-
-def non_finite_guard(history: list[Metrics]) -> str | None:
-    """Alarm on a NaN or infinite metric in the latest step."""
-    bad = [k for k, v in history[-1].items() if isinstance(v, float) and not math.isfinite(v)]
-    if bad:
-        return (
-            f"training produced a non-finite value ({', '.join(bad)} = "
-            f"{', '.join(str(history[-1][k]) for k in bad)}) at step {int(history[-1].get('step', len(history)))}: "
-            "the learning rate is probably too high or the loss diverged; lower it and reset."
-        )
-    return None
 
 
 @dataclass
@@ -169,7 +159,7 @@ class TrainingSession:
             # this thread's wait() returned must still prevent the step.
             if only_if_running and not self._run_event.is_set():
                 return None
-            metrics = dict(self._step_fn())
+            metrics = metrics_to_floats(self._step_fn())  # 0-d tensors -> floats, one transfer
             self.step_count += 1
             metrics.setdefault("step", float(self.step_count))
             self.history.append(metrics)
