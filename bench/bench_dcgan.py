@@ -143,7 +143,7 @@ def bench_cpu(args) -> None:
             times[name].append(timed(loop, *build_dcgan(config, seed=0), batches, args.steps))
         try:
             seconds, frames = lab_loop(config, batches, args.steps, args.fps)
-        except (AttributeError, TypeError) as error:  # an image lab not yet on the Run protocol
+        except (ImportError, AttributeError, TypeError) as error:  # an image lab not yet on the Run protocol
             print(f"  (kit + live views skipped: {error})")
             times.pop("kit + live views", None)
             continue

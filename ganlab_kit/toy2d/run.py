@@ -18,6 +18,7 @@ a step. A new architecture or seed means new networks: :meth:`Toy2DRun.reset`.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -161,7 +162,7 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
         self._build_optimizers()  # of the saved kind, then their saved state
         for name, optimizer in self.optimizers.items():
             if name in state.optimizers:
-                optimizer.load_state_dict(state.optimizers[name])
+                optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))  # never alias another run's moments
         if "data" in state.generators:
             self.rng.set_state(state.generators["data"])
         if "fixed_noise" in state.tensors:

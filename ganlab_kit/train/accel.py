@@ -25,6 +25,7 @@ float16 and skips steps whose gradients overflowed).
 from __future__ import annotations
 
 import contextlib
+import inspect
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -93,9 +94,11 @@ class Accelerator:
         forward: nn.Module = raw
         if self.distributed:
             device_ids = [self.device.index or 0] if self.device.type == "cuda" else None
-            # broadcast_buffers=False: batch-norm statistics stay per process (as in the
-            # single-device run) instead of being overwritten by rank 0's at every forward.
-            forward = nn.parallel.DistributedDataParallel(forward, device_ids=device_ids, broadcast_buffers=False)
+            # Batch-norm statistics stay per process (as in a single-device run) instead of
+            # being overwritten by rank 0's at every forward; newer torch names the option
+            # forward_sync_buffers (the nets start identical: same seed on every rank).
+            no_buffer_sync = {"forward_sync_buffers": False} if "forward_sync_buffers" in inspect.signature(nn.parallel.DistributedDataParallel).parameters else {"broadcast_buffers": False}
+            forward = nn.parallel.DistributedDataParallel(forward, device_ids=device_ids, **no_buffer_sync)
         if self.compile:
             forward = torch.compile(forward)  # compiles lazily, at the first forward pass
         return Prepared(forward=forward, raw=raw)

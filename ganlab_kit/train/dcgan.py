@@ -15,6 +15,7 @@ at the next step.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,7 +272,8 @@ class DCGANRun(PendingHyper[DCGANHyper]):
         for name, module in self.modules.items():
             load_module_state(module, state.modules[name])
         for name, optimizer in self.optimizers.items():
-            optimizer.load_state_dict(state.optimizers[name])  # moves state to the params' device
+            # a copy: load_state_dict keeps same-device tensors, which would alias another run's moments
+            optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))
         self.noise_generator.set_state(state.generators["noise"])
         self.fixed_noise = state.tensors["fixed_noise"].to(self.device)
         self.steps_done = int(state.state["steps_done"])
