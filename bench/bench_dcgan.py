@@ -11,7 +11,7 @@ of them alike; each reports the median over rounds:
 
 * plain:  the loop of the PyTorch DCGAN tutorial (BCE on logits, D's weight gradients
           computed during the generator's backward pass, four ``.item()`` calls per step);
-* kit:    :func:`ganlab_kit.train.dcgan_steps.dcgan_step` (freezes D during G's update,
+* kit:    :func:`ganlab_kit.train.dcgan.dcgan_step` (freezes D during G's update,
           one host transfer for all metrics);
 * kit + live views: the same step inside :class:`~ganlab_kit.widgets.image_lab.ImageLab`'s
           session with its refresher thread drawing the sample grid and both charts at the
@@ -36,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ganlab_kit.data import ImageSet, digits  # noqa: E402
 from ganlab_kit.nets.dcgan import DCGANConfig, build_dcgan  # noqa: E402
-from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig, dcgan_step  # noqa: E402
+from ganlab_kit.train.accel import Accelerator  # noqa: E402
+from ganlab_kit.train.dcgan import DCGANHyper, DCGANRun, DCGANRunConfig, dcgan_step  # noqa: E402
+from ganlab_kit.train.run import metrics_to_floats  # noqa: E402
 
 
 def make_batches(size: int, batch: int, count: int, device: torch.device, channels_last: bool) -> list[torch.Tensor]:
@@ -82,8 +84,12 @@ def plain_loop(generator, discriminator, batches, steps, amp_dtype=None):
 
 def kit_loop(generator, discriminator, batches, steps, amp_dtype=None):
     g_opt, d_opt = adam_pair(generator, discriminator)
+    precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[amp_dtype]
+    accel = Accelerator(batches[0].device, precision=precision)
+    hyper = DCGANHyper(loss="non_saturating")
     for i in range(steps):
-        dcgan_step(generator, discriminator, g_opt, d_opt, batches[i % len(batches)], loss_kind="non_saturating", autocast_dtype=amp_dtype)
+        metrics = dcgan_step(generator, discriminator, g_opt, d_opt, batches[i % len(batches)], hyper, accel=accel)
+        metrics_to_floats(metrics)  # read to the host every step, as the plain loop does
 
 
 class _Cycle:

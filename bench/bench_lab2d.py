@@ -6,7 +6,7 @@
 Three measurements in one process, same configuration (ring, batch 256, G and D with two
 hidden layers of 32, non-saturating loss, Adam):
 
-1. **plain loop** -- ``trainer.step()`` in a ``for`` loop: the baseline;
+1. **plain loop** -- ``run.step()`` in a ``for`` loop: the baseline;
 2. **lab, live** -- the lab's TrainingSession thread trains while its ViewRefresher runs at
    ``--fps`` doing its real work each frame: copy the weights under the lock, compute the
    D heatmap, the gradient arrows, the manifold and the divergence, update the charts,
@@ -33,27 +33,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ipywidgets.widgets.widget import _remove_buffers  # noqa: E402
 
-from ganlab_kit.toy2d import ToyModelConfig, ToyTrainConfig, ToyTrainer, make_distribution  # noqa: E402
+from ganlab_kit.toy2d import Toy2DHyper, Toy2DRun, ToyModelConfig, make_distribution  # noqa: E402
+from ganlab_kit.train.run import metrics_to_floats  # noqa: E402
 from ganlab_kit.widgets.lab2d import GanLab2D, LabConfig  # noqa: E402
 
 MODEL = ToyModelConfig(generator_layers=2, generator_neurons=32, discriminator_layers=2, discriminator_neurons=32)
-TRAINING = ToyTrainConfig(batch_size=256)
+HYPER = Toy2DHyper(batch_size=256)
 FIELD_KEYS = ["heatmap", "heatmap_resolution", "real", "fake", "arrows", "manifold", "manifold_density", "manifold_resolution", "manifold_dim", "frame"]
 
 
 def plain_loop(seconds: float) -> float:
-    trainer = ToyTrainer(make_distribution("ring"), MODEL, TRAINING, seed=0)
+    run = Toy2DRun(make_distribution("ring"), MODEL, HYPER, seed=0)
     for _ in range(20):  # warm-up (lazy initialisation inside torch)
-        trainer.step()
+        run.step()
     steps, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        trainer.step()
+        metrics_to_floats(run.step())  # read to the host, as the session does
         steps += 1
     return steps / (time.perf_counter() - started)
 
 
 def make_lab(fps: float) -> GanLab2D:
-    lab = GanLab2D(LabConfig(distribution="ring", model=MODEL, training=TRAINING, fps=fps, live=True))
+    lab = GanLab2D(LabConfig(distribution="ring", model=MODEL, hyper=HYPER, fps=fps, live=True))
     draw = lab._draw
 
     def draw_and_pack(snapshot):
@@ -70,7 +71,7 @@ def make_lab(fps: float) -> GanLab2D:
 
 def lab_live(seconds: float, fps: float) -> tuple[float, float, float]:
     lab = make_lab(fps)
-    lab.run(20)  # warm-up
+    lab.train(20)  # warm-up
     lab.refresher.start()
     frames_before = lab.refresher.frames
     steps_before = lab.session.step_count
@@ -88,7 +89,7 @@ def lab_live(seconds: float, fps: float) -> tuple[float, float, float]:
 
 def frame_alone(repeats: int) -> float:
     lab = make_lab(15)
-    lab.run(20)
+    lab.train(20)
     times = []
     for _ in range(repeats):
         lab.session.step()  # a new step, so the frame does its full work

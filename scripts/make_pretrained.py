@@ -8,7 +8,10 @@ Each model has the lab's default architecture (2 hidden layers of 32 for G and D
 2-D gaussian noise), so a demo can start the lab from a trained state. Next to each
 ``<kind>.safetensors`` goes ``<kind>.json``: how it was trained and how good it is
 (KL / JS on a 30x30 grid, mode coverage for mixtures), measured on fresh samples.
-Seeded: running it again gives the same files on the same torch build.
+Seeded: running it again gives the same files on the same torch build. (The shipped
+files were trained with the former trainer and re-saved in the checkpoint format by
+``scripts/convert_pretrained.py``; their ``.json`` still names the former
+hyperparameters ``lr_generator`` / ``lr_discriminator`` / ``beta1``.)
 """
 
 from __future__ import annotations
@@ -24,23 +27,24 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ganlab_kit.toy2d import BUILTIN_KINDS, ToyModelConfig, ToyTrainConfig, ToyTrainer, make_distribution  # noqa: E402
+from ganlab_kit.toy2d import BUILTIN_KINDS, Toy2DHyper, Toy2DRun, ToyModelConfig, make_distribution  # noqa: E402
 from ganlab_kit.toy2d.io import PRETRAINED_DIR, save_toy_model  # noqa: E402
+from ganlab_kit.train.run import hyper_to_dict  # noqa: E402
 
 # Many modes need more steps; everything else settles within a few thousand.
 STEPS = {"line": 2500, "gaussian_mixture": 2500, "ring": 4000, "grid": 6000, "two_moons": 4000, "spiral": 5000}
 
 
 def make(kind: str, seed: int = 0) -> dict:
-    training = ToyTrainConfig(loss="non_saturating", optimizer="adam", lr_discriminator=1e-3, lr_generator=1e-3)
-    trainer = ToyTrainer(make_distribution(kind), ToyModelConfig(), training, seed=seed)
+    hyper = Toy2DHyper(loss="non_saturating", optimizer="adam", discriminator_lr=1e-3, generator_lr=1e-3)
+    run = Toy2DRun(make_distribution(kind), ToyModelConfig(), hyper, seed=seed)
     started = time.perf_counter()
     for _ in range(STEPS[kind]):
-        trainer.step()
+        run.step()
     seconds = time.perf_counter() - started
-    quality = trainer.evaluate()
-    info = {"distribution": kind, "steps": STEPS[kind], "seed": seed, "training": training.to_dict(), "model": trainer.model_config.to_dict(), "evaluation": quality, "torch": torch.__version__}
-    path = save_toy_model(PRETRAINED_DIR / f"{kind}.safetensors", trainer, extra={"evaluation": quality})
+    quality = run.evaluate()
+    info = {"distribution": kind, "steps": STEPS[kind], "seed": seed, "training": hyper_to_dict(hyper), "model": run.model_config.to_dict(), "evaluation": quality, "torch": torch.__version__}
+    path = save_toy_model(PRETRAINED_DIR / f"{kind}.safetensors", run, extra={"evaluation": quality}, global_rng=False)
     path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"{kind:17s} {STEPS[kind]} steps in {seconds:5.1f} s  " + "  ".join(f"{k}={v:.3f}" for k, v in quality.items()))
     return info

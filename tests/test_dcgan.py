@@ -6,7 +6,8 @@ import torch
 from ganlab_kit.data import digits
 from ganlab_kit.losses import LOSS_KINDS
 from ganlab_kit.nets.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, build_dcgan
-from ganlab_kit.train.dcgan_steps import DCGANRun, DCGANRunConfig, dcgan_step
+from ganlab_kit.train.dcgan import DCGANHyper, DCGANRun, DCGANRunConfig, dcgan_step
+from ganlab_kit.train.run import Run
 
 
 def tiny(size=16, channels=1, **kw):
@@ -79,10 +80,11 @@ def test_step_every_loss_kind_updates_both_nets(kind):
     g_before = [p.clone() for p in generator.parameters()]
     d_before = [p.clone() for p in discriminator.parameters()]
     real = torch.rand(8, 1, 16, 16) * 2 - 1
-    metrics = dcgan_step(generator, discriminator, g_opt, d_opt, real, loss_kind=kind)
-    assert set(metrics) >= {"d_loss", "g_loss", "D(x)", "D(G(z))"}
-    assert all(isinstance(v, float) and v == v for v in metrics.values())
-    assert 0 < metrics["D(x)"] < 1 and 0 < metrics["D(G(z))"] < 1
+    metrics = dcgan_step(generator, discriminator, g_opt, d_opt, real, DCGANHyper(loss=kind))
+    assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty"}
+    # detached 0-d tensors (no host sync in the step), all finite
+    assert all(isinstance(v, torch.Tensor) and v.dim() == 0 and not v.requires_grad and torch.isfinite(v) for v in metrics.values())
+    assert 0 < metrics["d_real"] < 1 and 0 < metrics["d_fake"] < 1
     assert (metrics["gradient_penalty"] > 0) == (kind == "wasserstein")
     assert all(not torch.equal(a, b) for a, b in zip(g_before, generator.parameters()))
     assert all(not torch.equal(a, b) for a, b in zip(d_before, discriminator.parameters()))
@@ -100,31 +102,36 @@ def test_step_losses_match_the_loss_functions():
     d_opt = torch.optim.SGD(discriminator.parameters(), lr=0.0)  # lr 0: nets unchanged by the step
     real = torch.rand(8, 1, 16, 16) * 2 - 1
     noise = torch.Generator().manual_seed(5)
-    metrics = dcgan_step(generator, discriminator, g_opt, d_opt, real, loss_kind="lsgan", noise_generator=noise)
+    metrics = dcgan_step(generator, discriminator, g_opt, d_opt, real, DCGANHyper(loss="lsgan"), noise_generator=noise)
     z = torch.randn(8, config.latent_dim, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
         expected = discriminator_loss(discriminator(real), discriminator(generator(z)), "lsgan")
-    assert metrics["d_loss"] == pytest.approx(expected.item(), rel=1e-5)
+    assert metrics["d_loss"].item() == pytest.approx(expected.item(), rel=1e-5)
 
 
 def test_step_rejects_unknown_loss_kind():
     generator, discriminator = build_dcgan(tiny(16))
     opt = torch.optim.SGD(generator.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="hinge"):
-        dcgan_step(generator, discriminator, opt, opt, torch.zeros(2, 1, 16, 16), loss_kind="bce")
+        dcgan_step(generator, discriminator, opt, opt, torch.zeros(2, 1, 16, 16), DCGANHyper(loss="bce"))
 
 
 def test_run_lr_and_kind_changes_take_effect_next_step():
     data = digits(16)
     run = DCGANRun(DCGANRunConfig(model=tiny(16), batch_size=8), data)
+    assert isinstance(run, Run)
     run.step()
-    run.set_learning_rates(generator=1e-3, discriminator=5e-4)
-    assert run.learning_rates == (1e-3, 5e-4)
-    run.loss_kind = "hinge"
+    run.set_hyper(generator_lr=1e-3, discriminator_lr=5e-4, loss="hinge")
+    lrs = lambda: tuple(run.optimizers[name].param_groups[0]["lr"] for name in ("generator", "discriminator"))
+    assert lrs() == (2e-4, 2e-4) and run.hyper.loss == "non_saturating"  # pending until the next step
     metrics = run.step()
+    assert lrs() == (1e-3, 5e-4) and run.hyper.loss == "hinge"
     assert metrics["g_loss"] < 0.5  # hinge's -E[t_fake] near 0, not non-saturating's ~0.7
-    with pytest.raises(ValueError, match="> 0"):
-        run.set_learning_rates(generator=0.0)
+    with pytest.raises(ValueError, match="generator_lr"):
+        run.set_hyper(generator_lr=0.0)
+    with pytest.raises(ValueError, match="loss"):
+        run.set_hyper(loss="bce")
+    assert run.next_hyper.loss == "hinge"  # a refused change leaves the pending one alone
 
 
 def test_samples_leave_batch_norm_statistics_alone():
@@ -145,9 +152,21 @@ def test_run_refuses_data_of_the_wrong_shape():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.gpu
 def test_gpu_step_with_channels_last_and_autocast():
-    run = DCGANRun(DCGANRunConfig(model=tiny(32), batch_size=8), digits(32), device="cuda")
-    run.generator.to(memory_format=torch.channels_last)
-    run.discriminator.to(memory_format=torch.channels_last)
-    run.autocast_dtype = torch.bfloat16
+    run = DCGANRun(DCGANRunConfig(model=tiny(32), batch_size=8, precision="bf16", channels_last=True), digits(32), device="cuda")
+    assert run.generator.net[0].weight.is_contiguous(memory_format=torch.channels_last)
     metrics = run.step()
-    assert all(v == v for v in metrics.values())
+    assert all(torch.isfinite(v) for v in metrics.values())
+
+
+def test_visuals_use_the_given_generator_in_eval_mode():
+    run = DCGANRun(DCGANRunConfig(model=tiny(16), batch_size=8, num_fixed_noise=4), digits(16))
+    assert run.visual_modules == ("generator",)
+    import copy
+
+    shadow = copy.deepcopy(run.generator)
+    run.step()  # the run's generator moves on; the shadow does not
+    samples = run.visuals({"generator": shadow})["samples"]
+    assert samples.shape == (4, 1, 16, 16) and samples.device.type == "cpu"
+    assert shadow.training  # put back in train mode
+    assert torch.equal(run.visuals()["samples"], run.sample())
+    assert not torch.equal(samples, run.sample())

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganlab_kit.toy2d import ToyModelConfig, ToyTrainConfig
+from ganlab_kit.toy2d import Toy2DHyper, ToyModelConfig
 from ganlab_kit.toy2d.fields import arrow_vectors, generator_gradients
 from ganlab_kit.widgets.lab2d import GanLab2D, LabConfig
 from helpers import wait_until
@@ -26,7 +26,7 @@ def tiny_lab(live=False, distribution="ring", **training):
     config = LabConfig(
         distribution=distribution,
         model=ToyModelConfig(generator_neurons=8, discriminator_neurons=8),
-        training=ToyTrainConfig(batch_size=32, **training),
+        hyper=Toy2DHyper(batch_size=32, **training),
         fps=30,
         points_shown=32,
         heatmap_resolution=12,
@@ -61,12 +61,12 @@ def test_play_pause_step_buttons_and_counter():
     assert lab.session.step_count == n + 1 and lab.bar.counter.value == f"step {n + 1}"
     step_d = next(b for b in lab.bar._row.children if getattr(b, "description", "") == "Step D")
     step_g = next(b for b in lab.bar._row.children if getattr(b, "description", "") == "Step G")
-    g0, d0 = params(lab.trainer.generator), params(lab.trainer.discriminator)
+    g0, d0 = params(lab.run.generator), params(lab.run.discriminator)
     step_d.click()
-    assert same(g0, params(lab.trainer.generator)) and not same(d0, params(lab.trainer.discriminator))
-    d1 = params(lab.trainer.discriminator)
+    assert same(g0, params(lab.run.generator)) and not same(d0, params(lab.run.discriminator))
+    d1 = params(lab.run.discriminator)
     step_g.click()
-    assert same(d1, params(lab.trainer.discriminator)) and not same(g0, params(lab.trainer.generator))
+    assert same(d1, params(lab.run.discriminator)) and not same(g0, params(lab.run.generator))
     assert lab.session.step_count == n + 3
     lab.close()
     assert len(lab_threads()) == before
@@ -75,14 +75,14 @@ def test_play_pause_step_buttons_and_counter():
 def test_hyperparameters_change_while_running_and_bad_values_are_refused():
     lab = tiny_lab()
     lab.bar.play_button.click()
-    lab.panels.lr_generator.value = 0.004
+    lab.panels.generator_lr.value = 0.004
     lab.panels.discriminator_steps.value = 2
     lab.panels.loss.value = "hinge"
-    assert wait_until(lambda: lab.trainer.train_config.lr_generator == 0.004)
-    assert wait_until(lambda: lab.trainer.optimizer_generator.param_groups[0]["lr"] == 0.004)
-    assert lab.trainer.train_config.discriminator_steps == 2 and lab.trainer.train_config.loss == "hinge"
+    assert wait_until(lambda: lab.run.hyper.generator_lr == 0.004)
+    assert wait_until(lambda: lab.run.generator_optimizer.param_groups[0]["lr"] == 0.004)
+    assert lab.run.hyper.discriminator_steps == 2 and lab.run.hyper.loss == "hinge"
     for widget, bad, words in [
-        (lab.panels.lr_discriminator, -0.1, "lr_discriminator must be a positive number"),
+        (lab.panels.discriminator_lr, -0.1, "discriminator_lr must be at least"),
         (lab.panels.batch_size, 0, "batch_size"),
         (lab.panels.discriminator_steps, 0, "discriminator_steps"),
         (lab.panels.r1, -1.0, "r1 must be"),
@@ -102,24 +102,24 @@ def test_hyperparameters_change_while_running_and_bad_values_are_refused():
 
 def test_architecture_change_resets_and_says_so():
     lab = tiny_lab()
-    lab.run(5)
+    lab.train(5)
     lab.panels.discriminator_neurons.value = 12
     assert lab.session.step_count == 0 and lab.session.history == []
-    assert lab.trainer.discriminator[0].out_features == 12
+    assert lab.run.discriminator[0].out_features == 12
     assert "architecture changed" in lab.bar.message.value
     lab.panels.noise_dim.value = 1
-    assert lab.trainer.generator[0].in_features == 1
-    lab.run(3)
+    assert lab.run.generator[0].in_features == 1
+    lab.train(3)
     lab.close()
 
 
 def test_reset_gives_back_the_seeded_initial_networks():
     lab = tiny_lab()
-    initial = params(lab.trainer.generator)
-    lab.run(10)
-    assert not same(initial, params(lab.trainer.generator))
+    initial = params(lab.run.generator)
+    lab.train(10)
+    assert not same(initial, params(lab.run.generator))
     lab.bar.reset_button.click()
-    assert same(initial, params(lab.trainer.generator)) and lab.session.step_count == 0
+    assert same(initial, params(lab.run.generator)) and lab.session.step_count == 0
     assert lab.divergence_history == []
     lab.close()
 
@@ -154,10 +154,10 @@ def test_live_refresh_sends_frames_that_change_while_training():
 
 def test_frame_heatmap_and_arrows_match_the_networks():
     lab = tiny_lab(loss="lsgan")
-    lab.run(20)
+    lab.train(20)
     lab.refresher.draw_now()
     frame = lab.frame
-    d = lab.trainer.discriminator
+    d = lab.run.discriminator
     # The canvas gets the heatmap as bytes, top row first.
     sent = np.frombuffer(lab.field.widget.heatmap, dtype=np.uint8).reshape(12, 12)
     assert np.array_equal(sent, np.clip(np.rint(frame.heatmap[::-1] * 255), 0, 255).astype(np.uint8))
@@ -177,8 +177,8 @@ def test_layers_toggle_and_drawing_becomes_the_data():
     lab.field._on_message(lab.field.widget, {"type": "draw", "points": [[0.5, 0.5], [0.6, 0.5], [9.0, 9.0]]}, [])
     assert lab.field.drawn == [(0.5, 0.5), (0.6, 0.5)]  # the off-plane point is ignored
     lab.panels.use_drawing.click()
-    assert lab.panels.distribution.value == "drawn" and lab.trainer.distribution.name == "drawn"
-    real = lab.trainer.real_batch(200)
+    assert lab.panels.distribution.value == "drawn" and lab.run.distribution.name == "drawn"
+    real = lab.run.real_batch(200)
     assert (real - torch.tensor([0.55, 0.5])).norm(dim=1).max() < 0.5
     lab.panels.clear_drawing.click()
     assert lab.field.drawn == [] and lab.field.widget.drawn == b""
@@ -199,7 +199,7 @@ def test_alarm_pauses_and_is_shown():
 def test_static_display_without_front_end_starts_no_thread(capsys):
     before = len(lab_threads())
     lab = tiny_lab(live=False)
-    lab.run(20)
+    lab.train(20)
     lab.display()
     assert len(lab_threads()) == before
     assert lab.frame is not None and lab.divergence_history[-1]["step"] == 20.0
@@ -208,14 +208,14 @@ def test_static_display_without_front_end_starts_no_thread(capsys):
 
 def test_save_and_load_pretrained(tmp_path):
     lab = tiny_lab()
-    lab.run(5)
+    lab.train(5)
     lab.save(tmp_path / "lab.safetensors")
     lab.panels.pretrained.click()  # the current distribution: ring
-    assert lab.trainer.steps_done > 1000 and lab.session.step_count == 0
+    assert lab.run.steps_done > 1000 and lab.session.step_count == 0
     assert "pretrained ring" in lab.bar.message.value
     lab.field.add_points([[0.0, 0.0]])
     lab.panels.distribution.value = "drawn"
     lab.panels.pretrained.click()  # nothing shipped for a drawing: a message, no crash
     assert "no pretrained model" in lab.bar.message.value
-    lab.run(2)
+    lab.train(2)
     lab.close()

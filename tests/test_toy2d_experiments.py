@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ganlab_kit.toy2d import ToyModelConfig, ToyTrainConfig
+from ganlab_kit.toy2d import ToyModelConfig, Toy2DHyper
 from ganlab_kit.toy2d.experiments import converged_at, results_table, run_experiment
 
 
@@ -20,7 +20,7 @@ def test_converged_at_needs_js_to_stay_below_the_threshold():
 
 def test_runs_are_seeded_and_measured_on_schedule():
     model = ToyModelConfig(generator_neurons=8, discriminator_neurons=8)
-    training = ToyTrainConfig(batch_size=32)
+    training = Toy2DHyper(batch_size=32)
     a = run_experiment("a", "ring", model, training, steps=25, seed=3, eval_every=10)
     b = run_experiment("b", "ring", model, training, steps=25, seed=3, eval_every=10)
     assert [e["step"] for e in a.evaluations] == [10.0, 20.0, 25.0]
@@ -35,7 +35,7 @@ def test_runs_are_seeded_and_measured_on_schedule():
 def test_alarm_is_recorded_without_stopping_the_run():
     # lr so high that the losses blow up: the non-finite alarm is noted, the run goes on.
     model = ToyModelConfig(generator_neurons=8, discriminator_neurons=8)
-    training = ToyTrainConfig(batch_size=32, optimizer="sgd", lr_discriminator=10.0, lr_generator=10.0, loss="lsgan")
+    training = Toy2DHyper(batch_size=32, optimizer="sgd", discriminator_lr=10.0, generator_lr=10.0, loss="lsgan")
     result = run_experiment("boom", "ring", model, training, steps=40, seed=0, eval_every=20)
     assert len(result.evaluations) == 2
     assert result.first_alarm == "non-finite loss" and result.alarm_step <= 40

@@ -1,4 +1,4 @@
-"""Training steps, trainer, alarms, bilinear game and save/load of the 2-D GAN."""
+"""Training steps, run, guards, bilinear game and save/load of the 2-D GAN."""
 
 import json
 import math
@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from ganlab_kit.losses import LOSS_KINDS, discriminator_loss, r1_penalty
-from ganlab_kit.toy2d import ToyModelConfig, ToyTrainConfig, ToyTrainer, make_distribution
-from ganlab_kit.toy2d.alarms import discriminator_collapse_guard, lab_guards, mode_collapse_guard
+from ganlab_kit.toy2d import Toy2DHyper, Toy2DRun, ToyModelConfig, make_distribution
+from ganlab_kit.train.guards import discriminator_collapse_guard, guards_for, mode_collapse_guard
 from ganlab_kit.toy2d.bilinear import bilinear_trajectory, distance_to_equilibrium
 from ganlab_kit.toy2d.data import BUILTIN_KINDS, NoiseConfig
 from ganlab_kit.toy2d.io import PRETRAINED_DIR, load_pretrained, load_toy_model, pretrained_info, save_toy_model
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 
-def tiny_trainer(kind="ring", **training):
-    return ToyTrainer(make_distribution(kind), TINY, ToyTrainConfig(batch_size=32, **training), seed=0)
+def tiny_run(kind="ring", **training):
+    return Toy2DRun(make_distribution(kind), TINY, Toy2DHyper(batch_size=32, **training), seed=0)
 
 
 def params(module):
@@ -34,70 +34,70 @@ def same(a, b):
 
 
 def test_k_discriminator_steps_per_generator_step():
-    trainer = tiny_trainer(discriminator_steps=3)
-    trainer.step()
-    d_state = trainer.optimizer_discriminator.state[next(trainer.discriminator.parameters())]
-    g_state = trainer.optimizer_generator.state[next(trainer.generator.parameters())]
+    run = tiny_run(discriminator_steps=3)
+    run.step()
+    d_state = run.discriminator_optimizer.state[next(run.discriminator.parameters())]
+    g_state = run.generator_optimizer.state[next(run.generator.parameters())]
     assert int(d_state["step"]) == 3 and int(g_state["step"]) == 1
 
 
 def test_one_sided_steps_touch_only_their_network():
-    trainer = tiny_trainer()
-    g0, d0 = params(trainer.generator), params(trainer.discriminator)
-    metrics = trainer.step("discriminator")
-    assert same(g0, params(trainer.generator)) and not same(d0, params(trainer.discriminator))
-    assert "loss_g" not in metrics and "loss_d" in metrics
-    d1 = params(trainer.discriminator)
-    metrics = trainer.step("generator")
-    assert same(d1, params(trainer.discriminator)) and not same(g0, params(trainer.generator))
-    assert "loss_g" in metrics and "modes_hit" in metrics
+    run = tiny_run()
+    g0, d0 = params(run.generator), params(run.discriminator)
+    metrics = run.step("discriminator")
+    assert same(g0, params(run.generator)) and not same(d0, params(run.discriminator))
+    assert "g_loss" not in metrics and "d_loss" in metrics
+    d1 = params(run.discriminator)
+    metrics = run.step("generator")
+    assert same(d1, params(run.discriminator)) and not same(g0, params(run.generator))
+    assert "g_loss" in metrics and "modes_hit" in metrics
     with pytest.raises(ValueError, match="step"):
-        trainer.step("both-please")
+        run.step("both-please")
 
 
 def test_hyperparameters_apply_at_the_next_step_and_bad_ones_are_refused():
-    trainer = tiny_trainer()
-    trainer.update(lr_generator=0.05, lr_discriminator=0.02)
-    assert trainer.optimizer_generator.param_groups[0]["lr"] == 1e-3  # not yet
-    trainer.step()
-    assert trainer.optimizer_generator.param_groups[0]["lr"] == 0.05
-    assert trainer.optimizer_discriminator.param_groups[0]["lr"] == 0.02
-    trainer.update(optimizer="sgd")
-    trainer.step()
-    assert isinstance(trainer.optimizer_generator, torch.optim.SGD)
-    for bad, message in [({"lr_generator": -1.0}, "lr_generator"), ({"discriminator_steps": 0}, "discriminator_steps"), ({"loss": "magic"}, "unknown loss"), ({"batch_size": 0}, "batch_size"), ({"r1": -1.0}, "r1")]:
+    run = tiny_run()
+    run.set_hyper(generator_lr=0.05, discriminator_lr=0.02)
+    assert run.generator_optimizer.param_groups[0]["lr"] == 1e-3  # not yet
+    run.step()
+    assert run.generator_optimizer.param_groups[0]["lr"] == 0.05
+    assert run.discriminator_optimizer.param_groups[0]["lr"] == 0.02
+    run.set_hyper(optimizer="sgd")
+    run.step()
+    assert isinstance(run.generator_optimizer, torch.optim.SGD)
+    for bad, message in [({"generator_lr": -1.0}, "generator_lr"), ({"discriminator_steps": 0}, "discriminator_steps"), ({"loss": "magic"}, "loss must be one of"), ({"batch_size": 0}, "batch_size"), ({"r1": -1.0}, "r1")]:
         with pytest.raises(ValueError, match=message):
-            trainer.update(**bad)
+            run.set_hyper(**bad)
     with pytest.raises(ValueError, match="generator_neurons"):
         ToyModelConfig(generator_neurons=0).validate()
 
 
 def test_r1_and_gradient_penalty_are_added_to_the_discriminator_loss():
     torch.manual_seed(0)
-    trainer = tiny_trainer()
-    real, noise = trainer.real_batch(), trainer.noise_batch()
-    state = {k: v.clone() for k, v in trainer.discriminator.state_dict().items()}
+    run = tiny_run()
+    real, noise = run.real_batch(), run.noise_batch()
+    state = {k: v.clone() for k, v in run.discriminator.state_dict().items()}
     # Expected value of the loss with R1, computed independently before the update.
     x = real.clone().requires_grad_(True)
-    real_logits = trainer.discriminator(x)
+    real_logits = run.discriminator(x)
     with torch.no_grad():
-        fake_logits = trainer.discriminator(trainer.generator(noise))
+        fake_logits = run.discriminator(run.generator(noise))
     expected = discriminator_loss(real_logits, fake_logits, "non_saturating") + 0.5 * 10.0 * r1_penalty(real_logits, x)
-    optimizer = make_optimizer("sgd", trainer.discriminator, 0.0 + 1e-9)
-    metrics = discriminator_step(trainer.generator, trainer.discriminator, optimizer, real, noise, ToyTrainConfig(r1=10.0))
-    assert metrics["loss_d"] == pytest.approx(expected.item(), rel=1e-5)
-    trainer.discriminator.load_state_dict(state)
-    plain = discriminator_step(trainer.generator, trainer.discriminator, optimizer, real, noise, ToyTrainConfig())
-    trainer.discriminator.load_state_dict(state)
-    with_gp = discriminator_step(trainer.generator, trainer.discriminator, optimizer, real, noise, ToyTrainConfig(gradient_penalty=10.0))
-    assert with_gp["loss_d"] > plain["loss_d"]  # a penalty is non-negative, and here not zero
+    optimizer = make_optimizer("sgd", run.discriminator, 0.0 + 1e-9)
+    metrics = discriminator_step(run.generator, run.discriminator, optimizer, real, noise, Toy2DHyper(r1=10.0))
+    assert float(metrics["d_loss"]) == pytest.approx(expected.item(), rel=1e-5)
+    run.discriminator.load_state_dict(state)
+    plain = discriminator_step(run.generator, run.discriminator, optimizer, real, noise, Toy2DHyper())
+    run.discriminator.load_state_dict(state)
+    with_gp = discriminator_step(run.generator, run.discriminator, optimizer, real, noise, Toy2DHyper(gradient_penalty=10.0))
+    assert with_gp["d_loss"] > plain["d_loss"]  # a penalty is non-negative, and here not zero
 
 
 def test_spectral_norm_keeps_each_layer_near_unit_norm():
-    trainer = ToyTrainer(make_distribution("ring"), ToyModelConfig(spectral_norm=True, discriminator_neurons=16), ToyTrainConfig(batch_size=32, lr_discriminator=0.05), seed=0)
+    run = Toy2DRun(make_distribution("ring"), ToyModelConfig(spectral_norm=True, discriminator_neurons=16), Toy2DHyper(batch_size=32, discriminator_lr=0.05), seed=0)
     for _ in range(30):
-        trainer.step()
-    for layer in trainer.discriminator:
+        run.step()
+    for layer in run.discriminator:
         if isinstance(layer, torch.nn.Linear):
             sigma = torch.linalg.matrix_norm(layer.weight.detach(), ord=2).item()
             assert sigma == pytest.approx(1.0, abs=0.1)
@@ -105,38 +105,38 @@ def test_spectral_norm_keeps_each_layer_near_unit_norm():
 
 @pytest.mark.parametrize("loss", LOSS_KINDS)
 def test_every_loss_kind_trains_finitely(loss):
-    trainer = tiny_trainer(loss=loss, gradient_penalty=1.0 if loss == "wasserstein" else 0.0)
+    run = tiny_run(loss=loss, gradient_penalty=1.0 if loss == "wasserstein" else 0.0)
     for _ in range(15):
-        metrics = trainer.step()
+        metrics = run.step()
     assert all(math.isfinite(v) for v in metrics.values())
 
 
 def test_training_really_brings_fakes_closer():
-    trainer = ToyTrainer(make_distribution("gaussian_mixture"), ToyModelConfig(generator_neurons=16, discriminator_neurons=16), ToyTrainConfig(batch_size=128, lr_generator=3e-3, lr_discriminator=3e-3), seed=0)
-    before = trainer.evaluate(n=2000)["js"]
+    run = Toy2DRun(make_distribution("gaussian_mixture"), ToyModelConfig(generator_neurons=16, discriminator_neurons=16), Toy2DHyper(batch_size=128, generator_lr=3e-3, discriminator_lr=3e-3), seed=0)
+    before = run.evaluate(n=2000)["js"]
     for _ in range(400):
-        trainer.step()
-    after = trainer.evaluate(n=2000)["js"]
+        run.step()
+    after = run.evaluate(n=2000)["js"]
     assert after < 0.6 * before
 
 
 def test_generator_step_leaves_discriminator_trainable():
-    trainer = tiny_trainer()
-    generator_step(trainer.generator, trainer.discriminator, trainer.optimizer_generator, trainer.noise_batch(), trainer.train_config)
-    assert all(p.requires_grad for p in trainer.discriminator.parameters())
+    run = tiny_run()
+    generator_step(run.generator, run.discriminator, run.generator_optimizer, run.noise_batch(), run.hyper)
+    assert all(p.requires_grad for p in run.discriminator.parameters())
 
 
 def test_alarm_guards_fire_on_the_patterns_they_name():
     collapse = discriminator_collapse_guard("minimax", window=5)
-    assert collapse([{"loss_d": 0.001}] * 4) is None
-    assert "vanishing" in collapse([{"loss_d": 0.001}] * 5)
-    assert collapse([{"loss_d": 0.001}] * 4 + [{"loss_d": 0.5}]) is None
-    assert discriminator_collapse_guard("wasserstein", window=5)([{"loss_d": -100.0}] * 5) is None
+    assert collapse([{"d_loss": 0.001}] * 4) is None
+    assert "vanishing" in collapse([{"d_loss": 0.001}] * 5)
+    assert collapse([{"d_loss": 0.001}] * 4 + [{"d_loss": 0.5}]) is None
+    assert discriminator_collapse_guard("wasserstein", window=5)([{"d_loss": -100.0}] * 5) is None
     modes = mode_collapse_guard(8, window=3)
     assert "2 of 8 modes" in modes([{"modes_hit": 2.0, "high_quality": 0.9}] * 3)
     assert modes([{"modes_hit": 7.0, "high_quality": 0.9}] * 3) is None
     assert modes([{"modes_hit": 1.0, "high_quality": 0.1}] * 3) is None  # not collapse: just bad
-    assert len(lab_guards("hinge", None)) == 1 and len(lab_guards("hinge", 25)) == 2
+    assert len(guards_for("hinge", None)) == 1 and len(guards_for("hinge", 25)) == 2
 
 
 def test_bilinear_game_simultaneous_spirals_out_alternating_stays_bounded():
@@ -156,22 +156,22 @@ def test_bilinear_game_simultaneous_spirals_out_alternating_stays_bounded():
 
 
 def test_save_load_round_trip_is_exact_and_atomic(tmp_path):
-    trainer = ToyTrainer(make_distribution("spiral"), ToyModelConfig(noise=NoiseConfig("uniform", 3), spectral_norm=True, generator_neurons=8), ToyTrainConfig(batch_size=16), seed=2)
-    trainer.step()
-    path = save_toy_model(tmp_path / "model.safetensors", trainer, extra={"note": "hi"})
+    run = Toy2DRun(make_distribution("spiral"), ToyModelConfig(noise=NoiseConfig("uniform", 3), spectral_norm=True, generator_neurons=8), Toy2DHyper(batch_size=16), seed=2)
+    run.step()
+    path = save_toy_model(tmp_path / "model.safetensors", run, extra={"note": "hi"})
     assert os.listdir(tmp_path) == ["model.safetensors"]  # no temporary file left behind
     loaded = load_toy_model(path)
     z = torch.rand(10, 3)
-    assert torch.equal(loaded.generator(z), trainer.generator(z))
+    assert torch.equal(loaded.generator(z), run.generator(z))
     x = torch.randn(10, 2)
-    trainer.discriminator.eval(), loaded.discriminator.eval()
-    assert torch.allclose(loaded.discriminator(x), trainer.discriminator(x))
-    assert loaded.model_config == trainer.model_config and loaded.distribution == "spiral" and loaded.extra == {"note": "hi"}
+    run.discriminator.eval(), loaded.discriminator.eval()
+    assert torch.allclose(loaded.discriminator(x), run.discriminator(x))
+    assert loaded.model_config == run.model_config and loaded.distribution == "spiral" and loaded.extra == {"note": "hi"}
     (tmp_path / "bad.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(ValueError, match="not a readable safetensors"):
         load_toy_model(tmp_path / "bad.safetensors")
     with pytest.raises(ValueError, match=".safetensors"):
-        save_toy_model(tmp_path / "model.pt", trainer)
+        save_toy_model(tmp_path / "model.pt", run)
 
 
 @pytest.mark.parametrize("kind", BUILTIN_KINDS)
@@ -179,11 +179,11 @@ def test_shipped_pretrained_models_are_what_their_json_says(kind):
     if not (PRETRAINED_DIR / f"{kind}.safetensors").exists():
         pytest.fail(f"pretrained model for {kind} missing: run scripts/make_pretrained.py")
     info = pretrained_info(kind)
-    trainer = load_pretrained(kind)
-    measured = trainer.evaluate()
+    run = load_pretrained(kind)
+    measured = run.evaluate()
     for key, value in info["evaluation"].items():
         assert measured[key] == pytest.approx(value, rel=1e-4, abs=1e-6)
-    untrained = ToyTrainer(make_distribution(kind), trainer.model_config, ToyTrainConfig(), seed=0).evaluate()
+    untrained = Toy2DRun(make_distribution(kind), run.model_config, Toy2DHyper(), seed=0).evaluate()
     assert info["evaluation"]["js"] < 0.75 * untrained["js"]  # trained: clearly closer than at the start
     total = sum(p.stat().st_size for p in PRETRAINED_DIR.iterdir())
     assert total < 1_000_000

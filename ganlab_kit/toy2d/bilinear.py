@@ -18,7 +18,7 @@ Gradient descent-ascent with step size ``lr``:
   This map has determinant 1: it preserves area, and for lr < 2 the iterates stay on a
   closed orbit around (0, 0) -- bounded, but never converging.
 
-Real GANs update D and G alternately (as :class:`~ganlab_kit.toy2d.trainer.ToyTrainer`
+Real GANs update D and G alternately (as :class:`~ganlab_kit.toy2d.run.Toy2DRun`
 does), which is one reason they oscillate rather than explode. Here the game is run
 with real autograd gradients, as the networks are, and the closed forms above are
 what the tests and notebook 03 compare against.

@@ -1,15 +1,15 @@
 """Seeded, repeatable 2-D GAN runs, measured the same way, for side-by-side comparison.
 
     result = run_experiment("hinge + SN", "ring", ToyModelConfig(spectral_norm=True),
-                            ToyTrainConfig(loss="hinge"), steps=2000, seed=0)
+                            Toy2DHyper(loss="hinge"), steps=2000, seed=0)
     print(results_table([result, ...]))
 
 Every ``eval_every`` steps a run is measured on fresh samples with a fixed seed
-(:meth:`ToyTrainer.evaluate`: KL and JS on a 30x30 grid, mode coverage for mixtures).
+(:meth:`Toy2DRun.evaluate`: KL and JS on a 30x30 grid, mode coverage for mixtures).
 *Steps to converge* is the first measured step from which JS stays at or below
 ``js_threshold`` until the end (``None`` if never): a run that touches the threshold
 and then oscillates away does not count as converged. The lab's guards
-(:func:`~ganlab_kit.toy2d.alarms.lab_guards`) watch the run too; their first message is
+(:func:`~ganlab_kit.train.guards.default_guards`) watch the run too; their first message is
 kept, but here they do not stop it, so every run gets the same budget.
 """
 
@@ -19,11 +19,11 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from .alarms import lab_guards
+from ..train.guards import default_guards
+from ..train.run import metrics_to_floats
 from .data import make_distribution
 from .models import ToyModelConfig
-from .steps import ToyTrainConfig
-from .trainer import ToyTrainer
+from .run import Toy2DHyper, Toy2DRun
 
 
 @dataclass
@@ -44,7 +44,7 @@ def run_experiment(
     name: str,
     distribution: str,
     model_config: ToyModelConfig,
-    train_config: ToyTrainConfig,
+    hyper: Toy2DHyper,
     *,
     steps: int,
     seed: int = 0,
@@ -52,19 +52,18 @@ def run_experiment(
     js_threshold: float = 0.35,
 ) -> ExperimentResult:
     """Train ``steps`` steps from ``seed`` and measure along the way (see the module docstring)."""
-    trainer = ToyTrainer(make_distribution(distribution), model_config, train_config, seed=seed)
-    num_modes = len(trainer.distribution.modes) if trainer.distribution.modes is not None else None
-    guards = lab_guards(train_config.loss, num_modes)
+    run = Toy2DRun(make_distribution(distribution), model_config, hyper, seed=seed)
+    guards = default_guards(run)
     result = ExperimentResult(name)
     history: list[dict[str, float]] = []
     started = time.perf_counter()
     for step in range(1, steps + 1):
-        metrics = trainer.step()
+        metrics = metrics_to_floats(run.step())
         history.append(metrics)
         if not all(math.isfinite(v) for v in metrics.values()) and result.first_alarm is None:
             result.first_alarm, result.alarm_step = "non-finite loss", step
         if step % eval_every == 0 or step == steps:
-            result.evaluations.append({"step": float(step), **trainer.evaluate()})
+            result.evaluations.append({"step": float(step), **run.evaluate()})
             if result.first_alarm is None:
                 for guard in guards:
                     message = guard(history)

@@ -1,11 +1,12 @@
-"""Save and load a trained 2-D GAN (safetensors), and the pretrained models shipped with the kit.
+"""Save and load a 2-D GAN run, and the pretrained models shipped with the kit.
 
-One ``.safetensors`` file holds both networks' weights (keys ``generator.*`` and
-``discriminator.*``) and, in its text metadata, the architecture
-(:class:`~ganlab_kit.toy2d.models.ToyModelConfig` as JSON), the distribution's name and
-the number of steps trained. safetensors stores tensors only -- loading it never runs
-code, unlike a pickle. Writing goes to a temporary file first, then ``os.replace``: an
-interrupted save never leaves half a file where a good one was.
+A 2-D run is saved like every other run, with
+:func:`~ganlab_kit.train.checkpoint.save_run`: one ``.safetensors`` file holding both
+networks' weights, the optimizers' state, the random generators, the architecture
+(:class:`~ganlab_kit.toy2d.models.ToyModelConfig`) and the run's own state (step count,
+hyperparameters, the distribution's name). safetensors stores tensors only, so loading
+never runs code, and the write is atomic: an interrupted save never leaves half a file
+where a good one was.
 
 Pretrained models (``ganlab_kit/pretrained/<kind>.safetensors`` + ``<kind>.json`` with
 how they were trained and how good they are) are made by ``scripts/make_pretrained.py``.
@@ -13,49 +14,37 @@ how they were trained and how good they are) are made by ``scripts/make_pretrain
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 
+from ..train.checkpoint import CheckpointError, load_run, read_run_state, save_run
 from .data import BUILTIN_KINDS, make_distribution
 from .models import ToyModelConfig, build_models
-from .steps import ToyTrainConfig
-from .trainer import ToyTrainer
+from .run import Toy2DHyper, Toy2DRun
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
-FORMAT = "ganlab_kit.toy2d/1"
+ARCHITECTURE = "toy2d_mlp"
 
 
-def save_toy_model(path: str | os.PathLike, trainer: ToyTrainer, extra: dict | None = None) -> Path:
-    """Write ``trainer``'s networks and architecture to ``path`` (atomically); returns the path."""
+def save_toy_model(path: str | os.PathLike, run: Toy2DRun, extra: dict | None = None, *, global_rng: bool = True) -> Path:
+    """Write ``run`` (networks, optimizers, RNG, step count, hyperparameters) to ``path``
+    atomically; returns the path. ``global_rng=False`` leaves torch's / NumPy's / Python's
+    global random states out (files that depend only on the run, like the pretrained ones)."""
     path = Path(path)
     if path.suffix != ".safetensors":
         raise ValueError(f"save to a .safetensors file, got {path.name!r}")
-    tensors = {f"generator.{k}": v.detach().contiguous().clone() for k, v in trainer.generator.state_dict().items()}
-    tensors.update({f"discriminator.{k}": v.detach().contiguous().clone() for k, v in trainer.discriminator.state_dict().items()})
-    metadata = {
-        "format": FORMAT,
-        "model_config": json.dumps(trainer.model_config.to_dict()),
-        "distribution": trainer.distribution.name,
-        "steps": str(trainer.steps_done),
-        "extra": json.dumps(extra or {}),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        save_file(tensors, temporary, metadata=metadata)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
+    return save_run(path, run, extra=extra, global_rng=global_rng)
+
+
+def _model_config(path: Path, architecture: dict) -> ToyModelConfig:
+    if architecture.get("architecture") != ARCHITECTURE:
+        raise CheckpointError(f"{path.name} holds a {architecture.get('architecture')!r} run, not a 2-D GAN ({ARCHITECTURE!r})")
+    return ToyModelConfig.from_dict({k: v for k, v in architecture.items() if k != "architecture"})
 
 
 @dataclass
@@ -69,36 +58,36 @@ class LoadedToyModel:
 
 
 def load_toy_model(path: str | os.PathLike) -> LoadedToyModel:
-    """Read a file written by :func:`save_toy_model`; errors say what is wrong with it."""
+    """The networks of a file written by :func:`save_toy_model` (no run, no data needed)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no saved toy model at {path}")
-    try:
-        with safe_open(str(path), framework="pt") as reader:
-            metadata = reader.metadata() or {}
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError) as exc:
-        raise ValueError(f"{path.name} is not a readable safetensors file: {exc}") from exc
-    if metadata.get("format") != FORMAT:
-        raise ValueError(f"{path.name} was not written by save_toy_model (format {metadata.get('format')!r})")
-    config = ToyModelConfig.from_dict(json.loads(metadata["model_config"]))
+    architecture, state = read_run_state(path)
+    config = _model_config(path, architecture)
     generator, discriminator = build_models(config)
-    for prefix, module in (("generator.", generator), ("discriminator.", discriminator)):
-        state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-        module.load_state_dict(state)  # strict: a mismatch raises naming the keys
-    return LoadedToyModel(generator, discriminator, config, metadata.get("distribution", ""), int(metadata.get("steps", 0)), json.loads(metadata.get("extra", "{}")))
+    generator.load_state_dict(state.modules["generator"])  # strict: a mismatch names the keys
+    discriminator.load_state_dict(state.modules["discriminator"])
+    info = state.state
+    return LoadedToyModel(generator, discriminator, config, info.get("distribution", ""), int(info.get("steps_done", 0)), dict(info.get("extra", {})))
 
 
-def trainer_from_file(path: str | os.PathLike, train_config: ToyTrainConfig | None = None, seed: int = 0) -> ToyTrainer:
-    """A :class:`ToyTrainer` that continues from a saved model (fresh optimizers)."""
-    loaded = load_toy_model(path)
-    if loaded.distribution not in BUILTIN_KINDS:
-        raise ValueError(f"{Path(path).name} was trained on {loaded.distribution!r}; build that distribution yourself and load the weights with load_toy_model")
-    trainer = ToyTrainer(make_distribution(loaded.distribution), loaded.model_config, train_config or ToyTrainConfig(), seed=seed)
-    trainer.generator.load_state_dict(loaded.generator.state_dict())
-    trainer.discriminator.load_state_dict(loaded.discriminator.state_dict())
-    trainer.steps_done = loaded.steps
-    return trainer
+def run_from_file(path: str | os.PathLike, hyper: Toy2DHyper | None = None, seed: int | None = None) -> Toy2DRun:
+    """A :class:`Toy2DRun` that continues from a saved run, on the distribution it was
+    trained on (a built-in one). ``hyper``: train on with these instead of the saved ones
+    (from the next step); ``seed``: a new random stream for the data and noise."""
+    path = Path(path)
+    architecture, state = read_run_state(path)
+    config = _model_config(path, architecture)
+    kind = state.state.get("distribution", "")
+    if kind not in BUILTIN_KINDS:
+        raise ValueError(f"{path.name} was trained on {kind!r}; build that distribution yourself, make a Toy2DRun and load_run() into it")
+    run = Toy2DRun(make_distribution(kind), config, seed=int(state.state.get("seed", 0)))
+    load_run(path, run, global_rng=False)
+    if seed is not None:
+        run.seed = int(seed)
+        run.rng = torch.Generator().manual_seed(run.seed)
+    if hyper is not None:
+        run.set_hyper(**{f.name: getattr(hyper, f.name) for f in dataclasses.fields(hyper)})
+        run.apply_pending()
+    return run
 
 
 def pretrained_path(kind: str) -> Path:
@@ -115,6 +104,6 @@ def pretrained_info(kind: str) -> dict:
     return json.loads(pretrained_path(kind).with_suffix(".json").read_text())
 
 
-def load_pretrained(kind: str, train_config: ToyTrainConfig | None = None) -> ToyTrainer:
-    """A trainer starting from the shipped pretrained model for ``kind`` (e.g. ``"ring"``)."""
-    return trainer_from_file(pretrained_path(kind), train_config)
+def load_pretrained(kind: str, hyper: Toy2DHyper | None = None) -> Toy2DRun:
+    """A run starting from the shipped pretrained model for ``kind`` (e.g. ``"ring"``)."""
+    return run_from_file(pretrained_path(kind), hyper)

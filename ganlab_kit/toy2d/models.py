@@ -2,7 +2,7 @@
 
 Both are configured by one :class:`ToyModelConfig`. Changing anything in it means new
 networks (the lab says so and resets); training hyperparameters live elsewhere
-(:class:`~ganlab_kit.toy2d.steps.ToyTrainConfig`) and change on the fly.
+(:class:`~ganlab_kit.toy2d.run.Toy2DHyper`) and change on the fly.
 
 Shapes: generator ``(B, noise_dim) -> (B, 2)``; discriminator ``(B, 2) -> (B, 1)`` raw
 logits (``D(x) = sigmoid(logit)``), which every loss in :mod:`ganlab_kit.losses` expects.

@@ -1,8 +1,10 @@
 """One discriminator step and one generator step for the 2-D lab, as plain functions.
 
-They take nets, an optimizer and a batch, and return a dict of floats (nothing else:
-no widgets, no plots, no prints). :class:`~ganlab_kit.toy2d.trainer.ToyTrainer` calls
-``discriminator_step`` k times, then ``generator_step`` once.
+They take nets, an optimizer, a batch and the hyperparameters
+(:class:`~ganlab_kit.toy2d.run.Toy2DHyper`), and return metrics as detached 0-d tensors
+(nothing else: no widgets, no plots, no prints, no device sync; the session reads them
+to the host). :class:`~ganlab_kit.toy2d.run.Toy2DRun` calls ``discriminator_step`` k
+times, then ``generator_step`` once.
 
 Regularisers (all off by default), each added to the discriminator's loss:
 
@@ -13,59 +15,24 @@ Regularisers (all off by default), each added to the discriminator's loss:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from ..losses import LOSS_KINDS, discriminator_loss, generator_loss, gradient_penalty, r1_penalty
+from ..losses import discriminator_loss, generator_loss, gradient_penalty, r1_penalty
+from ..train.run import D_FAKE, D_LOSS, D_REAL, G_LOSS
+
+if TYPE_CHECKING:
+    from .run import Toy2DHyper
 
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
 
 
-@dataclass
-class ToyTrainConfig:
-    """Training hyperparameters; all may change while training runs (next step uses them)."""
-
-    loss: str = "non_saturating"
-    optimizer: str = "adam"
-    lr_discriminator: float = 1e-3
-    lr_generator: float = 1e-3
-    beta1: float = 0.5  # Adam's momentum; 0.5 is the usual GAN choice (Radford et al.)
-    discriminator_steps: int = 1  # k: discriminator updates per generator update
-    batch_size: int = 256
-    gradient_penalty: float = 0.0  # lambda of WGAN-GP; 0 = off
-    r1: float = 0.0  # gamma of R1; 0 = off
-
-    def validate(self) -> None:
-        """Raise ``ValueError`` naming the first bad value."""
-        if self.loss not in LOSS_KINDS:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of: {', '.join(LOSS_KINDS)}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
-        for name in ("lr_discriminator", "lr_generator"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0 < value <= 10:
-                raise ValueError(f"{name} must be a positive number (at most 10), got {value!r}")
-        if not 0 <= self.beta1 < 1:
-            raise ValueError(f"beta1 must be in [0, 1), got {self.beta1!r}")
-        if not isinstance(self.discriminator_steps, int) or not 1 <= self.discriminator_steps <= 100:
-            raise ValueError(f"discriminator_steps must be an integer from 1 to 100, got {self.discriminator_steps!r}")
-        if not isinstance(self.batch_size, int) or not 1 <= self.batch_size <= 65536:
-            raise ValueError(f"batch_size must be an integer from 1 to 65536, got {self.batch_size!r}")
-        for name in ("gradient_penalty", "r1"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name} must be >= 0 (0 turns it off), got {value!r}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def make_optimizer(kind: str, module: nn.Module, lr: float, beta1: float = 0.5) -> torch.optim.Optimizer:
-    """Adam (betas ``(beta1, 0.999)``) or plain SGD over ``module``'s parameters."""
+def make_optimizer(kind: str, module: nn.Module, lr: float, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Optimizer:
+    """Adam (with ``betas``) or plain SGD over ``module``'s parameters."""
     if kind == "adam":
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=(beta1, 0.999))
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=tuple(betas))
     if kind == "sgd":
         return torch.optim.SGD(module.parameters(), lr=lr)
     raise ValueError(f"unknown optimizer {kind!r}; choose one of: {', '.join(OPTIMIZERS)}")
@@ -77,31 +44,29 @@ def discriminator_step(
     optimizer: torch.optim.Optimizer,
     real: torch.Tensor,
     noise: torch.Tensor,
-    config: ToyTrainConfig,
-) -> dict[str, float]:
+    hyper: "Toy2DHyper",
+) -> dict[str, torch.Tensor]:
     """One update of D on a real batch ``(B, 2)`` and fakes G(noise) ``(B, 2)``.
 
-    Returns ``loss_d`` (with penalties), ``d_real`` = mean D(x) and ``d_fake`` = mean D(G(z)),
+    Returns ``d_loss`` (with penalties), ``d_real`` = mean D(x) and ``d_fake`` = mean D(G(z)),
     where D(.) = sigmoid(logit) (for a Wasserstein critic this is only a display value).
     """
     with torch.no_grad():
         fake = generator(noise)  # G is not trained here: no graph needed
-    if config.r1 > 0:
+    if hyper.r1 > 0:
         real = real.detach().requires_grad_(True)  # R1 differentiates D w.r.t. the real points
     real_logits = discriminator(real)  # (B, 1)
     fake_logits = discriminator(fake)  # (B, 1)
-    loss = discriminator_loss(real_logits, fake_logits, config.loss)
-    if config.gradient_penalty > 0:
-        loss = loss + config.gradient_penalty * gradient_penalty(discriminator, real, fake)
-    if config.r1 > 0:
-        loss = loss + 0.5 * config.r1 * r1_penalty(real_logits, real)
+    loss = discriminator_loss(real_logits, fake_logits, hyper.loss)
+    if hyper.gradient_penalty > 0:
+        loss = loss + hyper.gradient_penalty * gradient_penalty(discriminator, real, fake)
+    if hyper.r1 > 0:
+        loss = loss + 0.5 * hyper.r1 * r1_penalty(real_logits, real)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-    with torch.no_grad():
-        values = torch.stack([loss.detach(), torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
-    loss_d, d_real, d_fake = values.tolist()  # one conversion instead of three .item() calls
-    return {"loss_d": loss_d, "d_real": d_real, "d_fake": d_fake}
+    with torch.no_grad():  # 0-d tensors: no device sync here
+        return {D_LOSS: loss.detach(), D_REAL: torch.sigmoid(real_logits).mean(), D_FAKE: torch.sigmoid(fake_logits).mean()}
 
 
 def generator_step(
@@ -109,9 +74,9 @@ def generator_step(
     discriminator: nn.Module,
     optimizer: torch.optim.Optimizer,
     noise: torch.Tensor,
-    config: ToyTrainConfig,
-) -> tuple[dict[str, float], torch.Tensor]:
-    """One update of G through a frozen D. Returns ``({"loss_g": ...}, fakes (B, 2))``.
+    hyper: "Toy2DHyper",
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """One update of G through a frozen D. Returns ``({"g_loss": ...}, fakes (B, 2))``.
 
     D's parameters are frozen for the backward pass (only G's gradients are needed), then
     unfrozen. The fakes are returned detached, for coverage statistics.
@@ -120,11 +85,11 @@ def generator_step(
         parameter.requires_grad_(False)
     try:
         fake = generator(noise)  # (B, 2)
-        loss = generator_loss(discriminator(fake), config.loss)
+        loss = generator_loss(discriminator(fake), hyper.loss)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
     finally:
         for parameter in discriminator.parameters():
             parameter.requires_grad_(True)
-    return {"loss_g": float(loss.detach())}, fake.detach()
+    return {G_LOSS: loss.detach()}, fake.detach()

@@ -1,1 +1,1 @@
-"""Training: steps, the background session, checkpoints."""
+"""Training: the Run protocol, each model's step and run, the background session, guards, acceleration, checkpoints."""

@@ -20,23 +20,30 @@ Why this shape:
   restored, the next steps on the CPU produce the same losses bit for bit as an
   uninterrupted run (tests/test_checkpoint.py checks it);
 * **clear mismatch errors**: the architecture description is compared *before* any
-  weight is touched; a 64x64 checkpoint loaded into a 32x32 run names both.
+  weight is touched; a 64x64 checkpoint loaded into a 32x32 run names both;
+* **the same keys however the run is accelerated**: ``torch.compile`` (``_orig_mod.``) and
+  DistributedDataParallel (``module.``) prefixes are stripped on save and tolerated on load.
+
+Every :class:`~ganlab_kit.train.run.Run` is saved the same way, :func:`save_run` /
+:func:`load_run`, from its :class:`~ganlab_kit.train.run.RunState`: the 2-D runs, the
+DCGAN, and the pretrained 2-D models shipped with the kit.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
+
+from ..runtime import atomic_write
+from .run import RunState
 
 FORMAT = "ganlab_kit.checkpoint/1"
 METADATA_KEY = "ganlab_kit"
@@ -61,10 +68,28 @@ def describe_architecture(architecture: dict[str, Any]) -> str:
     return f"{name} ({inner})"
 
 
+# ----------------------------------------------------------------- keys
+WRAPPER_PREFIXES: tuple[str, ...] = ("_orig_mod.", "module.")
+
+
+def strip_wrapper_prefixes(state_dict: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop leading ``_orig_mod.`` (torch.compile) and ``module.`` (DDP) from every key,
+    however they are nested, so a wrapped network's weights have the plain keys."""
+    out = {}
+    for key, value in state_dict.items():
+        stripped = True
+        while stripped:
+            stripped = False
+            for prefix in WRAPPER_PREFIXES:
+                if key.startswith(prefix):
+                    key, stripped = key[len(prefix):], True
+        out[key] = value
+    return out
+
+
 # ----------------------------------------------------------------- writing
-def _optimizer_parts(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Split ``optimizer.state_dict()`` into tensors and JSON-able hyper-parameters."""
-    state_dict = optimizer.state_dict()
+def _optimizer_parts(name: str, state_dict: Mapping[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer's ``state_dict()`` into tensors and JSON-able hyper-parameters."""
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, dict[str, Any]] = {}
     for param_id, param_state in state_dict["state"].items():
@@ -84,27 +109,58 @@ def _optimizer_parts(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict[
     return tensors, {"param_groups": groups, "scalars": scalars}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _pack(architecture: dict[str, Any], run_state: RunState, global_rng: bool) -> bytes:
+    """The bytes of a checkpoint file holding ``run_state``."""
+    arrays: dict[str, torch.Tensor] = {}
+    for name, weights in run_state.modules.items():
+        for key, value in strip_wrapper_prefixes(weights).items():
+            arrays[f"module/{name}/{key}"] = value.detach().cpu().contiguous()
+    optimizer_meta = {}
+    for name, optimizer_state in run_state.optimizers.items():
+        opt_tensors, optimizer_meta[name] = _optimizer_parts(name, optimizer_state)
+        arrays.update(opt_tensors)
+    for name, rng_state in run_state.generators.items():
+        arrays[f"generator/{name}"] = rng_state.cpu()
+    for name, value in run_state.tensors.items():
+        arrays[f"tensor/{name}"] = value.detach().cpu().contiguous()
+    meta: dict[str, Any] = {"format": FORMAT, "architecture": architecture, "optimizers": optimizer_meta, "state": run_state.state}
+    if global_rng:
+        arrays["rng/torch_cpu"] = torch.get_rng_state()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            for i, cuda_state in enumerate(torch.cuda.get_rng_state_all()):
+                arrays[f"rng/cuda/{i}"] = cuda_state
+        kind, keys, pos, has_gauss, cached = np.random.get_state()
+        version, internal, gauss_next = random.getstate()
+        meta["numpy_random"] = [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]
+        meta["python_random"] = [version, list(internal), gauss_next]
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp_name, path)  # atomic on POSIX and Windows
-    except BaseException:
-        with _suppress():
-            os.unlink(temp_name)
-        raise
+        header = json.dumps(meta)
+    except TypeError as exc:
+        raise TypeError(f"checkpoint state must be JSON-serialisable (numbers, strings, lists, dicts): {exc}") from exc
+    return safetensors_bytes(arrays, metadata={METADATA_KEY: header})
 
 
-class _suppress:
-    def __enter__(self) -> None:
-        return None
+def save_run(
+    path: str | Path,
+    run: Any,
+    *,
+    history: list[dict[str, float]] | None = None,
+    extra: dict[str, Any] | None = None,
+    global_rng: bool = True,
+) -> Path:
+    """Write everything needed to continue ``run`` exactly (atomically); returns the path.
 
-    def __exit__(self, *exc) -> bool:
-        return True
+    ``run`` is any :class:`~ganlab_kit.train.run.Run`: its ``architecture()`` and
+    ``state_dict()`` are stored, with ``history`` (the metrics so far) and ``extra``
+    (JSON-able notes) beside its own state. ``global_rng``: also torch's, NumPy's and
+    Python's global random states.
+    """
+    run_state = run.state_dict()
+    run_state = RunState(
+        modules=run_state.modules, optimizers=run_state.optimizers, generators=run_state.generators,
+        tensors=run_state.tensors, state={**run_state.state, "history": list(history or []), "extra": dict(extra or {})},
+    )
+    return atomic_write(Path(path), _pack(run.architecture(), run_state, global_rng))
 
 
 def save_checkpoint(
@@ -118,48 +174,20 @@ def save_checkpoint(
     state: dict[str, Any] | None = None,
     global_rng: bool = True,
 ) -> Path:
-    """Write a checkpoint atomically and return its path.
+    """Write loose objects as a checkpoint (what :func:`save_run` does for a run).
 
-    ``architecture``: JSON-able description compared on load (e.g. ``DCGANConfig.to_dict()``).
-    ``modules`` / ``optimizers`` / ``generators`` (``torch.Generator`` objects such as a noise
-    source): saved under their names. ``tensors``: extra tensors. ``state``: JSON-able extras.
-    ``global_rng``: also save torch's (CPU and CUDA), NumPy's and Python's global RNG states.
+    ``architecture``: JSON-able description compared on load. ``modules`` / ``optimizers``
+    / ``generators`` (``torch.Generator`` objects): saved under their names. ``tensors``:
+    extra tensors. ``state``: JSON-able extras.
     """
-    path = Path(path)
-    arrays: dict[str, torch.Tensor] = {}
-    for name, module in modules.items():
-        for key, value in module.state_dict().items():
-            arrays[f"module/{name}/{key}"] = value.detach().cpu().contiguous()
-    optimizer_meta = {}
-    for name, optimizer in (optimizers or {}).items():
-        opt_tensors, optimizer_meta[name] = _optimizer_parts(name, optimizer)
-        arrays.update(opt_tensors)
-    for name, rng in (generators or {}).items():
-        arrays[f"generator/{name}"] = rng.get_state().cpu()
-    for name, value in (tensors or {}).items():
-        arrays[f"tensor/{name}"] = value.detach().cpu().contiguous()
-    meta: dict[str, Any] = {
-        "format": FORMAT,
-        "architecture": architecture,
-        "optimizers": optimizer_meta,
-        "generator_devices": {name: str(rng.device) for name, rng in (generators or {}).items()},
-        "state": state or {},
-    }
-    if global_rng:
-        arrays["rng/torch_cpu"] = torch.get_rng_state()
-        if torch.cuda.is_available():
-            for i, cuda_state in enumerate(torch.cuda.get_rng_state_all()):
-                arrays[f"rng/cuda/{i}"] = cuda_state
-        kind, keys, pos, has_gauss, cached = np.random.get_state()
-        version, internal, gauss_next = random.getstate()
-        meta["numpy_random"] = [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)]
-        meta["python_random"] = [version, list(internal), gauss_next]
-    try:
-        header = json.dumps(meta)
-    except TypeError as exc:
-        raise TypeError(f"checkpoint state must be JSON-serialisable (numbers, strings, lists, dicts): {exc}") from exc
-    _atomic_write(path, safetensors_bytes(arrays, metadata={METADATA_KEY: header}))
-    return path
+    run_state = RunState(
+        modules={name: module.state_dict() for name, module in modules.items()},
+        optimizers={name: optimizer.state_dict() for name, optimizer in (optimizers or {}).items()},
+        generators={name: rng.get_state() for name, rng in (generators or {}).items()},
+        tensors=dict(tensors or {}),
+        state=dict(state or {}),
+    )
+    return atomic_write(Path(path), _pack(architecture, run_state, global_rng))
 
 
 # ----------------------------------------------------------------- reading
@@ -202,6 +230,66 @@ def _prefixed(arrays: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.T
     return {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
 
 
+def _unpack(meta: dict[str, Any], arrays: dict[str, torch.Tensor]) -> RunState:
+    """The :class:`RunState` stored in a checkpoint (CPU tensors)."""
+    names = sorted({key.split("/")[1] for key in arrays if key.startswith("module/")})
+    modules = {name: strip_wrapper_prefixes(_prefixed(arrays, f"module/{name}/")) for name in names}
+    optimizers = {}
+    for name, opt_meta in meta.get("optimizers", {}).items():
+        state: dict[int, dict[str, Any]] = {}
+        for key, value in _prefixed(arrays, f"optimizer/{name}/").items():
+            param_id, entry = key.split("/", 1)
+            state.setdefault(int(param_id), {})[entry] = value
+        for param_id, entries in opt_meta["scalars"].items():
+            state.setdefault(int(param_id), {}).update(entries)
+        groups = [{k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in opt_meta["param_groups"]]
+        optimizers[name] = {"state": state, "param_groups": groups}
+    generators = {key.split("/", 1)[1]: value for key, value in arrays.items() if key.startswith("generator/")}
+    return RunState(modules=modules, optimizers=optimizers, generators=generators, tensors=_prefixed(arrays, "tensor/"), state=dict(meta["state"]))
+
+
+def _restore_global_rng(meta: dict[str, Any], arrays: dict[str, torch.Tensor]) -> None:
+    if "rng/torch_cpu" not in arrays:
+        return
+    torch.set_rng_state(arrays["rng/torch_cpu"])
+    cuda_states = [arrays[f"rng/cuda/{i}"] for i in range(torch.cuda.device_count()) if f"rng/cuda/{i}" in arrays]
+    if cuda_states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda_states)
+    kind, keys, pos, has_gauss, cached = meta["numpy_random"]
+    np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    version, internal, gauss_next = meta["python_random"]
+    random.setstate((version, tuple(internal), gauss_next))
+
+
+def read_run_state(path: str | Path) -> tuple[dict[str, Any], RunState]:
+    """``(architecture, RunState)`` stored at ``path``, touching no run (to build a run
+    that fits a file before loading it, as the pretrained 2-D models do)."""
+    meta, arrays = read_checkpoint(path)
+    return meta["architecture"], _unpack(meta, arrays)
+
+
+def load_run(path: str | Path, run: Any, *, global_rng: bool = True) -> dict[str, Any]:
+    """Restore a checkpoint written by :func:`save_run` into ``run``; return its state
+    (``steps_done``, ``history``, ``extra``, ...).
+
+    The architecture is compared first: on a mismatch nothing is touched and
+    :class:`CheckpointMismatch` names both sides. Weights saved from (or loaded into) a
+    compiled or DDP-wrapped network load all the same.
+    """
+    meta, arrays = read_checkpoint(path)
+    check_architecture(meta["architecture"], run.architecture(), path)
+    run_state = _unpack(meta, arrays)
+    expected = set(run.modules)
+    if set(run_state.modules) != expected:
+        raise CheckpointError(
+            f"{Path(path).name} holds weights for {sorted(run_state.modules)} but this run has {sorted(expected)}"
+        )
+    run.load_state_dict(run_state)
+    if global_rng:
+        _restore_global_rng(meta, arrays)
+    return run_state.state
+
+
 def load_checkpoint(
     path: str | Path,
     *,
@@ -219,33 +307,28 @@ def load_checkpoint(
     """
     meta, arrays = read_checkpoint(path)
     check_architecture(meta["architecture"], architecture, path)
+    run_state = _unpack(meta, arrays)
     for name, module in modules.items():
-        weights = _prefixed(arrays, f"module/{name}/")
-        if not weights:
-            raise CheckpointError(f"{Path(path).name} has no weights for {name!r}; it holds: {sorted({k.split('/')[1] for k in arrays if k.startswith('module/')})}")
-        device = next(iter(module.state_dict().values())).device
-        module.load_state_dict({k: v.to(device) for k, v in weights.items()}, strict=True)
+        if name not in run_state.modules:
+            raise CheckpointError(f"{Path(path).name} has no weights for {name!r}; it holds: {sorted(run_state.modules)}")
+        load_module_state(module, run_state.modules[name])
     for name, optimizer in (optimizers or {}).items():
-        opt_meta = meta["optimizers"][name]
-        state: dict[int, dict[str, Any]] = {}
-        for key, value in _prefixed(arrays, f"optimizer/{name}/").items():
-            param_id, entry = key.split("/", 1)
-            state.setdefault(int(param_id), {})[entry] = value
-        for param_id, entries in opt_meta["scalars"].items():
-            state.setdefault(int(param_id), {}).update(entries)
-        groups = [{k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in opt_meta["param_groups"]]
-        optimizer.load_state_dict({"state": state, "param_groups": groups})  # moves state to the params' device
+        optimizer.load_state_dict(run_state.optimizers[name])  # moves state to the params' device
     for name, rng in (generators or {}).items():
-        rng.set_state(arrays[f"generator/{name}"])
+        rng.set_state(run_state.generators[name])
     if tensors_out is not None:
-        tensors_out.update(_prefixed(arrays, "tensor/"))
-    if global_rng and "rng/torch_cpu" in arrays:
-        torch.set_rng_state(arrays["rng/torch_cpu"])
-        cuda_states = [arrays[f"rng/cuda/{i}"] for i in range(torch.cuda.device_count()) if f"rng/cuda/{i}" in arrays]
-        if cuda_states and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(cuda_states)
-        kind, keys, pos, has_gauss, cached = meta["numpy_random"]
-        np.random.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
-        version, internal, gauss_next = meta["python_random"]
-        random.setstate((version, tuple(internal), gauss_next))
-    return meta["state"]
+        tensors_out.update(run_state.tensors)
+    if global_rng:
+        _restore_global_rng(meta, arrays)
+    return run_state.state
+
+
+def load_module_state(module: nn.Module, weights: Mapping[str, torch.Tensor]) -> None:
+    """``load_state_dict`` (strict) into ``module`` or the plain module inside its compile /
+    DDP wrappers, with the weights moved to the module's device."""
+    from .accel import unwrap
+
+    raw = unwrap(module)
+    current = raw.state_dict()
+    device = next(iter(current.values())).device if current else torch.device("cpu")
+    raw.load_state_dict({k: v.to(device) for k, v in strip_wrapper_prefixes(weights).items()}, strict=True)

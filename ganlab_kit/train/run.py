@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Generic, Mapping, Protocol, TypeVar, runtime_checkable
 
@@ -214,16 +215,22 @@ class PendingHyper(Generic[H]):
         """What the next step will use: the pending change if any, else :attr:`hyper`."""
         return self._pending_hyper if self._pending_hyper is not None else self._hyper
 
+    # One lock for every run (held for microseconds): a control thread's set_hyper and the
+    # training thread's apply_pending_hyper must not interleave, or a change could be lost.
+    _hyper_lock = threading.Lock()
+
     def set_hyper(self, **changes: Any) -> H:
-        new = dataclasses.replace(self.next_hyper, **changes)
-        validate_hyper(new)
-        self._pending_hyper = new
+        with self._hyper_lock:
+            new = dataclasses.replace(self.next_hyper, **changes)
+            validate_hyper(new)
+            self._pending_hyper = new
         return new
 
     def apply_pending_hyper(self) -> None:
-        if self._pending_hyper is None:
-            return
-        old, self._hyper, self._pending_hyper = self._hyper, self._pending_hyper, None
+        with self._hyper_lock:
+            if self._pending_hyper is None:
+                return
+            old, self._hyper, self._pending_hyper = self._hyper, self._pending_hyper, None
         self.on_hyper_change(old, self._hyper)
 
     def on_hyper_change(self, old: H, new: H) -> None:  # pragma: no cover - default does nothing

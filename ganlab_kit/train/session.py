@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterator
 
 import torch
 
+from .guards import non_finite_guard
 from .run import metrics_to_floats
 
 Metrics = dict[str, float]
@@ -88,18 +89,6 @@ class _GcFreeze:
 
 
 gc_freeze = _GcFreeze()
-
-
-def non_finite_guard(history: list[Metrics]) -> str | None:
-    """Alarm on a NaN or infinite metric in the latest step."""
-    bad = [k for k, v in history[-1].items() if isinstance(v, float) and not math.isfinite(v)]
-    if bad:
-        return (
-            f"training produced a non-finite value ({', '.join(bad)} = "
-            f"{', '.join(str(history[-1][k]) for k in bad)}) at step {int(history[-1].get('step', len(history)))}: "
-            "the learning rate is probably too high or the loss diverged; lower it and reset."
-        )
-    return None
 
 
 def _to_floats(pending: list[dict[str, Any]]) -> list[Metrics]:

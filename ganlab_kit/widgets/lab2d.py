@@ -2,10 +2,10 @@
 
     lab = GanLab2D(LabConfig(distribution="ring"))
     lab.display()      # live widgets with a front end; a static snapshot without one
-    lab.run(2000)      # blocking training (what nbval runs), then lab.display() again
-    lab.close()        # stops the trainer and the refresher; nothing keeps running
+    lab.train(2000)    # blocking training (what nbval runs), then lab.display() again
+    lab.close()        # stops the training and the refresher; nothing keeps running
 
-Wiring (data flows one way): :class:`~ganlab_kit.toy2d.trainer.ToyTrainer` (data, nets,
+Wiring (data flows one way): :class:`~ganlab_kit.toy2d.run.Toy2DRun` (data, nets,
 optimizers) is stepped by a :class:`~ganlab_kit.train.session.TrainingSession` in its own
 thread; a :class:`~ganlab_kit.widgets.refresh.ViewRefresher` wakes ``fps`` times a second,
 copies the networks' weights into shadow copies under ``session.locked()`` (microseconds),
@@ -15,7 +15,6 @@ the canvas. Training never waits for drawing.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,21 +22,21 @@ import ipywidgets as widgets
 import torch
 from IPython.display import display
 
-from ..runtime import frontend_attached
-from ..toy2d.alarms import lab_guards
+from ..runtime import frontend_attached, limit_torch_threads
 from ..toy2d.data import make_distribution, points_distribution, sample_noise
 from ..toy2d.divergence import divergences
 from ..toy2d.fields import FieldFrame, compute_field_frame
 from ..toy2d.io import load_pretrained, save_toy_model
 from ..toy2d.models import ToyModelConfig
-from ..toy2d.steps import ToyTrainConfig
-from ..toy2d.trainer import ToyTrainer
-from ..train.session import TrainingSession, non_finite_guard
+from ..toy2d.run import Toy2DHyper, Toy2DRun
+from ..train.guards import default_guards, non_finite_guard
+from ..train.session import TrainingSession
 from .charts import LineChart
 from .controls import TransportBar
 from .field_view import FieldView
 from .lab2d_panels import DRAWN, LabPanels
 from .refresh import ViewRefresher
+from .shadow import ShadowModules
 
 
 DIVERGENCE_EVERY_FRAMES = 4  # KL / JS need 1024 generated points: measure every 4th frame
@@ -49,7 +48,7 @@ class LabConfig:
 
     distribution: str = "ring"
     model: ToyModelConfig = field(default_factory=ToyModelConfig)
-    training: ToyTrainConfig = field(default_factory=ToyTrainConfig)
+    hyper: Toy2DHyper = field(default_factory=Toy2DHyper)
     seed: int = 0
     fps: float = 15.0
     points_shown: int = 256  # real and fake points drawn (fixed samples: they move smoothly)
@@ -66,13 +65,11 @@ class LabConfig:
 class GanLab2D:
     """A live 2-D GAN lab (see the module docstring)."""
 
-    def __init__(self, config: LabConfig | None = None, trainer: ToyTrainer | None = None) -> None:
+    def __init__(self, config: LabConfig | None = None, run: Toy2DRun | None = None) -> None:
         self.config = config or LabConfig()
         self.live = frontend_attached() if self.config.live is None else self.config.live
-        self._threads_before = torch.get_num_threads()
-        if self.config.torch_threads:
-            torch.set_num_threads(self.config.torch_threads)
-        self.trainer = trainer or ToyTrainer(make_distribution(self.config.distribution), self.config.model, self.config.training, self.config.seed)
+        self._threads = limit_torch_threads(self.config.torch_threads or None)  # released by close()
+        self.run = run or Toy2DRun(make_distribution(self.config.distribution), self.config.model, self.config.hyper, self.config.seed)
         self._next_kind = "both"
         self.session = TrainingSession(self._train_step)
         self._install_guards()
@@ -82,13 +79,13 @@ class GanLab2D:
         self.bar.add_button("Step D", lambda: self.step("discriminator"), tooltip="one discriminator update only")
         self.bar.add_button("Step G", lambda: self.step("generator"), tooltip="one generator update only")
         self.charts = {
-            "losses": LineChart(["loss_d", "loss_g"], title="losses", width=380, height=120),
+            "losses": LineChart(["d_loss", "g_loss"], title="losses", width=380, height=120),
             "probabilities": LineChart(["d_real", "d_fake"], title="D(x) and D(G(z))", width=380, height=120),
             "divergence": LineChart(["kl", "js"], title="KL / JS (30x30 grid)", width=380, height=120),
             "coverage": LineChart(["mode_share", "high_quality"], title="modes hit (share), high-quality share", width=380, height=120),
         }
         self.panels = LabPanels(self)
-        self._shadow: tuple[torch.nn.Module, torch.nn.Module] | None = None
+        self._shadows = ShadowModules()
         self._cache: dict[str, Any] = {}
         self._last_frame_step = -1
         self._frames_computed = 0
@@ -99,13 +96,12 @@ class GanLab2D:
         self.widget.add_class("ganlab-lab2d")
 
     # ------------------------------------------------------------ training
-    def _train_step(self) -> dict[str, float]:
+    def _train_step(self) -> dict:
         kind, self._next_kind = self._next_kind, "both"
-        return self.trainer.step(kind)
+        return self.run.step(kind)
 
     def _install_guards(self) -> None:
-        modes = self.trainer.distribution.modes
-        self.session.guards = [non_finite_guard, *lab_guards(self.trainer.train_config.loss, len(modes) if modes is not None else None)]
+        self.session.guards = [non_finite_guard, *default_guards(self.run)]
 
     def step(self, which: str = "both") -> None:
         """One step of both networks, or of the ``"discriminator"`` / ``"generator"`` only."""
@@ -113,21 +109,21 @@ class GanLab2D:
         self._next_kind = which
         self.session.step()
 
-    def run(self, steps: int, record_every: int = 50) -> dict[str, float] | None:
+    def train(self, steps: int, record_every: int = 50) -> dict[str, float] | None:
         """Train ``steps`` steps in this thread (no front end needed); divergence recorded on the way."""
-        metrics = self.session.run(steps, every=record_every, callback=lambda _m: self._record_divergence(self.trainer.generator))
-        self._record_divergence(self.trainer.generator)
+        metrics = self.session.run(steps, every=record_every, callback=lambda _m: self._record_divergence(self.run.generator))
+        self._record_divergence(self.run.generator)
         return metrics
 
-    def update_training(self, **changes) -> None:
+    def set_hyper(self, **changes) -> None:
         """Change training hyperparameters; validated now, used from the next step on."""
-        self.trainer.update(**changes)
+        self.run.set_hyper(**changes)
         if "loss" in changes:
-            self.session.guards = [non_finite_guard, *lab_guards(changes["loss"], self._num_modes())]
+            self._install_guards()
         self.bar.say(", ".join(f"{k} = {v}" for k, v in changes.items()) + " (from the next step)")
 
     def _num_modes(self) -> int | None:
-        modes = self.trainer.distribution.modes
+        modes = self.run.distribution.modes
         return len(modes) if modes is not None else None
 
     def change_architecture(self, model_config: ToyModelConfig) -> None:
@@ -139,8 +135,8 @@ class GanLab2D:
         """New networks (same or new architecture / seed); history and charts start over."""
         self.session.pause()
         with self.session.locked():
-            self.trainer.reset(model_config=model_config, seed=seed)
-            self._shadow = None
+            self.run.reset(model_config=model_config, seed=seed)
+            self._shadows.clear()
             self._cache = {}
         self.session.replace_step(self._train_step)
         self.divergence_history.clear()
@@ -151,8 +147,8 @@ class GanLab2D:
         """Train on a built-in distribution or on the drawn points (``"drawn"``)."""
         distribution = points_distribution(self.field.drawn) if kind == DRAWN else make_distribution(kind)
         with self.session.locked():
-            self.trainer.set_distribution(distribution)
-            self.trainer._apply_pending()
+            self.run.set_distribution(distribution)
+            self.run.apply_pending()
             self._cache = {}
         self._install_guards()
         self.divergence_history.clear()
@@ -160,12 +156,12 @@ class GanLab2D:
 
     def load_pretrained(self, kind: str | None = None) -> None:
         """Start from the shipped model for ``kind`` (default: the current distribution)."""
-        kind = kind or self.trainer.distribution.name
-        trained = load_pretrained(kind, self.trainer.train_config)
+        kind = kind or self.run.distribution.name
+        trained = load_pretrained(kind, self.run.next_hyper)
         self.session.pause()
         with self.session.locked():
-            self.trainer = trained
-            self._shadow = None
+            self.run = trained
+            self._shadows.clear()
             self._cache = {}
         self.session.replace_step(self._train_step)
         self._install_guards()
@@ -175,7 +171,7 @@ class GanLab2D:
 
     def save(self, path) -> None:
         with self.session.locked():
-            save_toy_model(path, self.trainer, extra={"lab_step": self.session.step_count})
+            save_toy_model(path, self.run, extra={"lab_step": self.session.step_count})
 
     def set_layer(self, name: str, visible: bool) -> None:
         self.field.set_layer(name, visible)
@@ -183,20 +179,12 @@ class GanLab2D:
     # ------------------------------------------------------------- frames
     def _read(self) -> dict[str, Any]:
         """Under the session lock: copy weights into shadow nets, note what a frame needs."""
-        trainer = self.trainer
-        if self._shadow is None:
-            self._shadow = (copy.deepcopy(trainer.generator), copy.deepcopy(trainer.discriminator))
-        else:
-            with torch.no_grad():  # same architecture: copy tensors in place (cheaper than load_state_dict)
-                for shadow, net in zip(self._shadow, (trainer.generator, trainer.discriminator)):
-                    for target, source in zip(shadow.parameters(), net.parameters()):
-                        target.copy_(source)
-                    for target, source in zip(shadow.buffers(), net.buffers()):
-                        target.copy_(source)
-        # The snapshot carries the shadow nets: a reset may drop self._shadow meanwhile.
-        generator, discriminator = self._shadow
-        return {"step": self.session.step_count, "loss": trainer.train_config.loss, "noise": trainer.model_config.noise,
-                "distribution": trainer.distribution, "generator": generator, "discriminator": discriminator}
+        run = self.run
+        # The snapshot carries the shadow nets: a reset may replace the run meanwhile.
+        shadows = self._shadows.copy_from({"generator": run.generator, "discriminator": run.discriminator})
+        generator, discriminator = shadows["generator"], shadows["discriminator"]
+        return {"step": self.session.step_count, "loss": run.hyper.loss, "noise": run.model_config.noise,
+                "distribution": run.distribution, "generator": generator, "discriminator": discriminator}
 
     def _fixed_samples(self, snapshot: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         key = (id(snapshot["distribution"]), snapshot["noise"].kind, snapshot["noise"].dim)
@@ -221,7 +209,7 @@ class GanLab2D:
         step = self.session.step_count if step is None else step
         if self.divergence_history and self.divergence_history[-1]["step"] >= step:
             return
-        snapshot = {"distribution": self.trainer.distribution, "noise": self.trainer.model_config.noise}
+        snapshot = {"distribution": self.run.distribution, "noise": self.run.model_config.noise}
         real, noise = self._fixed_samples(snapshot)
         with torch.no_grad():
             fake = generator(noise[: self.config.divergence_samples])
@@ -253,7 +241,7 @@ class GanLab2D:
         self.refresher.draw_now()
         figure = plt.figure(figsize=(10, 4.4))
         grid = figure.add_gridspec(2, 3, width_ratios=[1.3, 1, 1])
-        self.field.figure(self.frame, ax=figure.add_subplot(grid[:, 0]), title=f"{self.trainer.distribution.name}, step {self.session.step_count}")
+        self.field.figure(self.frame, ax=figure.add_subplot(grid[:, 0]), title=f"{self.run.distribution.name}, step {self.session.step_count}")
         for index, name in enumerate(self.charts if self._num_modes() else list(self.charts)[:3]):
             self.charts[name].figure(ax=figure.add_subplot(grid[index % 2, 1 + index // 2]))
         figure.tight_layout()
@@ -272,12 +260,11 @@ class GanLab2D:
             plt.close(figure)
 
     def close(self) -> None:
-        """Stop the refresher and the trainer, close the widgets. Nothing keeps running."""
+        """Stop the refresher and the training, close the widgets. Nothing keeps running."""
         self.refresher.stop()
         self.session.close()
         self.widget.close()
-        if self.config.torch_threads and torch.get_num_threads() == self.config.torch_threads:
-            torch.set_num_threads(self._threads_before)
+        self._threads.release()
 
     def __repr__(self) -> str:
-        return f"GanLab2D({self.trainer.distribution.name}, step {self.session.step_count}, {self.session.state})"
+        return f"GanLab2D({self.run.distribution.name}, step {self.session.step_count}, {self.session.state})"

@@ -47,10 +47,10 @@ class LabPanels:
     def __init__(self, lab: "GanLab2D") -> None:
         self.lab = lab
         bar = lab.bar
-        model, train = lab.trainer.model_config, lab.trainer.train_config
+        model, train = lab.run.model_config, lab.run.next_hyper
 
         # ---- data
-        self.distribution = _choice("distribution", BUILTIN_KINDS + (DRAWN,), lab.trainer.distribution.name if lab.trainer.distribution.name in BUILTIN_KINDS else DRAWN)
+        self.distribution = _choice("distribution", BUILTIN_KINDS + (DRAWN,), lab.run.distribution.name if lab.run.distribution.name in BUILTIN_KINDS else DRAWN)
         self.draw = widgets.ToggleButton(description="Draw points", icon="pencil", tooltip="click or drag on the plane to add points")
         self.clear_drawing = widgets.Button(description="Clear drawing", icon="eraser")
         self.use_drawing = widgets.Button(description="Train on drawing", icon="check")
@@ -70,23 +70,23 @@ class LabPanels:
         self.discriminator_neurons = _int("D neurons / layer", model.discriminator_neurons)
         self.activation = _choice("activation", ACTIVATIONS, model.activation)
         self.spectral_norm = widgets.Checkbox(value=model.spectral_norm, description="spectral norm on D", style=_STYLE)
-        self.seed = _int("seed", lab.trainer.seed)
+        self.seed = _int("seed", lab.run.seed)
         for name in ("generator_layers", "generator_neurons", "discriminator_layers", "discriminator_neurons", "activation", "spectral_norm"):
             bind_value(getattr(self, name), self._architecture_setter(name), None, bar)
-        bind_value(self.noise_kind, lambda v: lab.change_architecture(replace(lab.trainer.model_config, noise=replace(lab.trainer.model_config.noise, kind=v))), None, bar)
-        bind_value(self.noise_dim, lambda v: lab.change_architecture(replace(lab.trainer.model_config, noise=replace(lab.trainer.model_config.noise, dim=v))), None, bar)
+        bind_value(self.noise_kind, lambda v: lab.change_architecture(replace(lab.run.model_config, noise=replace(lab.run.model_config.noise, kind=v))), None, bar)
+        bind_value(self.noise_dim, lambda v: lab.change_architecture(replace(lab.run.model_config, noise=replace(lab.run.model_config.noise, dim=v))), None, bar)
         bind_value(self.seed, lambda v: lab.reset(seed=v), lambda v: None if v >= 0 else "seed must be >= 0", bar)
 
         # ---- training (applied at the next step, no reset)
         self.loss = _choice("loss", LOSS_KINDS, train.loss)
         self.optimizer = _choice("optimizer", OPTIMIZERS, train.optimizer)
-        self.lr_discriminator = _float("D learning rate", train.lr_discriminator)
-        self.lr_generator = _float("G learning rate", train.lr_generator)
+        self.discriminator_lr = _float("D learning rate", train.discriminator_lr)
+        self.generator_lr = _float("G learning rate", train.generator_lr)
         self.discriminator_steps = _int("D steps per G step", train.discriminator_steps)
         self.batch_size = _int("batch size", train.batch_size)
         self.gradient_penalty = _float("gradient penalty λ", train.gradient_penalty)
         self.r1 = _float("R1 γ", train.r1)
-        for name in ("loss", "optimizer", "lr_discriminator", "lr_generator", "discriminator_steps", "batch_size", "gradient_penalty", "r1"):
+        for name in ("loss", "optimizer", "discriminator_lr", "generator_lr", "discriminator_steps", "batch_size", "gradient_penalty", "r1"):
             bind_value(getattr(self, name), self._training_setter(name), None, bar)
 
         # ---- layers
@@ -96,17 +96,17 @@ class LabPanels:
 
         data_box = widgets.VBox([self.distribution, widgets.HBox([self.draw, self.clear_drawing, self.use_drawing]), self.pretrained])
         model_box = widgets.VBox([self.noise_kind, self.noise_dim, self.generator_layers, self.generator_neurons, self.discriminator_layers, self.discriminator_neurons, self.activation, self.spectral_norm, self.seed])
-        train_box = widgets.VBox([self.loss, self.optimizer, self.lr_discriminator, self.lr_generator, self.discriminator_steps, self.batch_size, self.gradient_penalty, self.r1])
+        train_box = widgets.VBox([self.loss, self.optimizer, self.discriminator_lr, self.generator_lr, self.discriminator_steps, self.batch_size, self.gradient_penalty, self.r1])
         self.widget = widgets.Tab(children=[train_box, model_box, data_box])
         for index, title in enumerate(("training", "model (resets)", "data")):
             self.widget.set_title(index, title)
         self.layer_row = widgets.HBox([widgets.Label("layers:"), *self.layers.values()])
 
     def _architecture_setter(self, name: str):
-        return lambda value: self.lab.change_architecture(replace(self.lab.trainer.model_config, **{name: value}))
+        return lambda value: self.lab.change_architecture(replace(self.lab.run.model_config, **{name: value}))
 
     def _training_setter(self, name: str):
-        return lambda value: self.lab.update_training(**{name: value})
+        return lambda value: self.lab.set_hyper(**{name: value})
 
     def _check_distribution(self, value: str) -> str | None:
         if value == DRAWN and not self.lab.field.drawn:
