@@ -185,10 +185,20 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
         yield temporary
         with open(temporary, "rb+") as file:  # the bytes reach the disk before the rename
             os.fsync(file.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would
+        # (0666 less the umask), or an existing file's mode when replacing one.
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_current_umask()
+        os.chmod(temporary, mode)
         os.replace(temporary, path)  # atomic on POSIX and Windows
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> Path:

@@ -112,6 +112,24 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temporary(tmp_path):
     assert sorted(p.name for p in target.parent.iterdir()) == ["file.bin"]
 
 
+def test_atomic_write_gives_the_mode_a_plain_write_would(tmp_path):
+    import os
+
+    from ganlab_kit.runtime import atomic_write
+
+    mask = os.umask(0o022)
+    try:
+        fresh = atomic_write(tmp_path / "fresh.bin", b"x")
+        assert fresh.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+        kept = tmp_path / "kept.bin"
+        kept.write_bytes(b"old")
+        kept.chmod(0o640)
+        atomic_write(kept, b"new")
+        assert kept.stat().st_mode & 0o777 == 0o640  # replacing keeps the file's mode
+    finally:
+        os.umask(mask)
+
+
 def test_limit_torch_threads_is_shared_and_restored_by_the_last_claim():
     original = torch.get_num_threads()
     target = 1 if original != 1 else 2
