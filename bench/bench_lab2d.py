@@ -71,7 +71,7 @@ def make_lab(fps: float) -> GanLab2D:
 
 def lab_live(seconds: float, fps: float) -> tuple[float, float, float]:
     lab = make_lab(fps)
-    lab.train(20)  # warm-up
+    lab.train(20, block=True)  # warm-up
     lab.refresher.start()
     frames_before = lab.refresher.frames
     steps_before = lab.session.step_count
@@ -89,7 +89,7 @@ def lab_live(seconds: float, fps: float) -> tuple[float, float, float]:
 
 def frame_alone(repeats: int) -> float:
     lab = make_lab(15)
-    lab.train(20)
+    lab.train(20, block=True)
     times = []
     for _ in range(repeats):
         lab.session.step()  # a new step, so the frame does its full work

@@ -222,7 +222,8 @@ def test_static_mode_trains_blocking_and_draws_a_figure():
     lab.train(6)
     assert lab.session.step_count == 6 and not lab.session.thread_alive()
     assert [s.step for s in lab.snapshots] == [0, 3, 6]  # snapshots on the way, not only at the end
-    figure = lab.show()
+    lab.show()  # displays the static figure (no widget without a front end)
+    figure = lab.figure()
     assert figure is not None and len(figure.axes) == 2 + 2  # two grids, two charts
     assert figure.dpi >= 110
     titles = [ax.title for ax in figure.axes]

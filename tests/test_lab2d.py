@@ -200,7 +200,7 @@ def test_static_display_without_front_end_starts_no_thread(capsys):
     before = len(lab_threads())
     lab = tiny_lab(live=False)
     lab.train(20)
-    lab.display()
+    lab.show()
     assert len(lab_threads()) == before
     assert lab.frame is not None and lab.divergence_history[-1]["step"] == 20.0
     lab.close()

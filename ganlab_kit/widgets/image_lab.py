@@ -149,12 +149,13 @@ class ImageLab:
         self.refresher.draw_now()  # step 0: what the untrained networks make (the first snapshot)
 
     # ---------------------------------------------------------------- training
-    def train(self, steps: int) -> None:
-        """Train ``steps`` more steps: in the background when live (returns at once),
-        else blocking in this cell (a snapshot every ``snapshot_every`` steps)."""
+    def train(self, steps: int, *, block: bool | None = None) -> None:
+        """Train ``steps`` more steps: in the background when live and ``block`` is not
+        True (returns at once), else blocking in this cell (a snapshot every
+        ``snapshot_every`` steps)."""
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
-        if self.live:
+        if self.live and not block:
             self.start_views()
             self.session.play(steps)
         else:
@@ -281,16 +282,20 @@ class ImageLab:
         if self.live:
             self.refresher.start()
 
-    def show(self):
-        """Live: display the widget and start redrawing. Static: a matplotlib figure of
-        every grid and chart (returned, so a notebook cell shows it)."""
-        if self.live:
-            from IPython.display import display
+    def show(self) -> None:
+        """Live: display the widget and start redrawing. Static: display a matplotlib
+        figure of every grid and chart (as the 2-D lab does)."""
+        from IPython.display import display
 
+        if self.live:
             display(self.widget)
             self.start_views()
-            return None
-        return self.figure()
+            return
+        import matplotlib.pyplot as plt
+
+        figure = self.figure()
+        display(figure)
+        plt.close(figure)
 
     def figure(self):
         """A matplotlib figure of the grids shown now and the charts, readable on a projector."""

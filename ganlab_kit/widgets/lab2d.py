@@ -1,8 +1,8 @@
 """The 2-D GAN lab: GAN Lab's views and controls, live in Jupyter, on real PyTorch.
 
     lab = GanLab2D(LabConfig(distribution="ring"))
-    lab.display()      # live widgets with a front end; a static snapshot without one
-    lab.train(2000)    # blocking training (what nbval runs), then lab.display() again
+    lab.show()         # live widgets with a front end; a static figure without one
+    lab.train(2000)    # live: in the background; without a front end: blocking, then lab.show() again
     lab.close()        # stops the training and the refresher; nothing keeps running
 
 Wiring (data flows one way): :class:`~ganlab_kit.toy2d.run.Toy2DRun` (data, nets,
@@ -15,6 +15,7 @@ the canvas. Training never waits for drawing.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,11 +110,26 @@ class GanLab2D:
         self._next_kind = which
         self.session.step()
 
-    def train(self, steps: int, record_every: int = 50) -> dict[str, float] | None:
-        """Train ``steps`` steps in this thread (no front end needed); divergence recorded on the way."""
+    def train(self, steps: int, *, block: bool | None = None, record_every: int = 50) -> dict[str, float] | None:
+        """Train ``steps`` more steps. Live (and ``block`` not True): in the background,
+        returning at once (the views show it; :meth:`wait` waits for it). Otherwise in this
+        thread, recording the divergence every ``record_every`` steps; returns the last metrics."""
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
+        if self.live and not block:
+            self.refresher.start()
+            self.session.play(steps)
+            return None
         metrics = self.session.run(steps, every=record_every, callback=lambda _m: self._record_divergence(self.run.generator))
         self._record_divergence(self.run.generator)
         return metrics
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until background training pauses (its steps are done, an alarm, or Pause)."""
+        start = time.perf_counter()
+        while self.session.running and (timeout is None or time.perf_counter() - start < timeout):
+            time.sleep(0.05)
+        self.refresher.draw_now()
 
     def set_hyper(self, **changes) -> None:
         """Change training hyperparameters; validated now, used from the next step on."""
@@ -234,7 +250,7 @@ class GanLab2D:
         self.charts["divergence"].update(self.divergence_history)
 
     # ------------------------------------------------------------ display
-    def snapshot(self):
+    def figure(self):
         """A matplotlib figure of the field and the charts (what nbval shows)."""
         import matplotlib.pyplot as plt
 
@@ -247,15 +263,15 @@ class GanLab2D:
         figure.tight_layout()
         return figure
 
-    def display(self) -> None:
-        """Live widgets (and start the refresher) with a front end; else a static snapshot."""
+    def show(self) -> None:
+        """Live widgets (and start the refresher) with a front end; else a static figure."""
         if self.live:
             display(self.widget)
             self.refresher.start()
         else:
             import matplotlib.pyplot as plt
 
-            figure = self.snapshot()
+            figure = self.figure()
             display(figure)
             plt.close(figure)
 
