@@ -277,3 +277,18 @@ def test_slerp_keeps_length_and_endpoints():
     assert torch.allclose(latent_arithmetic(z0, z1, z0), 2 * z0 - z1)
     with pytest.raises(ValueError, match="slerp"):
         latent_path(z0, z1, 3, "cubic")
+
+
+def test_lab_pauses_on_the_models_collapse_guard_for_the_loss_in_force():
+    # A run whose discriminator wins outright: d_loss stays at its floor. The lab must pause
+    # with the collapse alarm (the guard reads d_loss, the shared name), for the loss chosen now.
+    class WinningD(FakeRun):
+        def step(self):
+            metrics = super().step()
+            metrics["d_loss"] = torch.tensor(0.001)
+            return metrics
+
+    lab = ImageLab(WinningD(), ImageLabConfig(grid_images=4), live=False)
+    lab.train(250)
+    assert lab.session.step_count == 200 and "discriminator" in (lab.session.alarm or "")
+    lab.close()

@@ -37,6 +37,7 @@ import numpy as np
 
 from ..runtime import frontend_attached, limit_torch_threads
 from ..train.run import D_FAKE, D_LOSS, D_REAL, G_LOSS
+from ..train.guards import default_guards
 from ..train.session import TrainingSession
 from .charts import LineChart
 from .controls import TransportBar
@@ -120,7 +121,8 @@ class ImageLab:
         self._threads = limit_torch_threads(self.config.torch_threads)
         self.snapshots: list[Snapshot] = []
         self.latest: Snapshot | None = None  # the last frame drawn from the live run
-        self.session = TrainingSession(lambda: self.run.step(), sync_every=self.config.sync_every or default_sync_every(run))
+        self.session = TrainingSession(lambda: self.run.step(), guards=[self._run_guards],
+                                       sync_every=self.config.sync_every or default_sync_every(run))
         self._shadows = ShadowModules()
         self._generation = 0  # bumped by reset: frames of an older run are dropped
 
@@ -149,6 +151,15 @@ class ImageLab:
         self.refresher.draw_now()  # step 0: what the untrained networks make (the first snapshot)
 
     # ---------------------------------------------------------------- training
+    def _run_guards(self, history: list[dict]) -> str | None:
+        """The model's own alarms (a collapsing discriminator, mode collapse), chosen for the
+        run and loss in force now: a loss changed from the controls, or a reset, is followed."""
+        for guard in default_guards(self.run):
+            message = guard(history)
+            if message:
+                return message
+        return None
+
     def train(self, steps: int, *, block: bool | None = None) -> None:
         """Train ``steps`` more steps: in the background when live and ``block`` is not
         True (returns at once), else blocking in this cell (a snapshot every
