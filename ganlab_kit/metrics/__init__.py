@@ -1,0 +1,43 @@
+"""Measuring GANs and style transfer, without downloading anything.
+
+One concept per module:
+
+* ``distances``      KID / FID / MMD between two feature sets
+* ``digits``         the kit's digit classifier, its features, KID/FID on them, mode coverage
+* ``memorisation``   are samples copies of training images?
+
+``from ganlab_kit import metrics`` then ``metrics.kit_scores(...)`` etc.: every public
+name of the modules is re-exported here.
+"""
+
+from .digits import (
+    CLASSIFIER_SIZE,
+    FEATURE_NAME,
+    CoverageReport,
+    DigitClassifier,
+    count_classes,
+    digit_classifier,
+    kit_features,
+    kit_scores,
+    mode_coverage,
+)
+from .distances import frechet_distance, kernel_inception_distance, polynomial_mmd2
+from .memorisation import MemorisationReport, memorisation_check, nearest_neighbours
+
+__all__ = [
+    "CLASSIFIER_SIZE",
+    "FEATURE_NAME",
+    "CoverageReport",
+    "DigitClassifier",
+    "MemorisationReport",
+    "count_classes",
+    "digit_classifier",
+    "frechet_distance",
+    "kernel_inception_distance",
+    "kit_features",
+    "kit_scores",
+    "memorisation_check",
+    "mode_coverage",
+    "nearest_neighbours",
+    "polynomial_mmd2",
+]
