@@ -5,6 +5,7 @@ One concept per module:
 * ``distances``      KID / FID / MMD between two feature sets
 * ``digits``         the kit's digit classifier, its features, KID/FID on them, mode coverage
 * ``memorisation``   are samples copies of training images?
+* ``image_quality``  SSIM, PSNR, FSIM against a ground truth (from the piq library)
 
 ``from ganlab_kit import metrics`` then ``metrics.kit_scores(...)`` etc.: every public
 name of the modules is re-exported here.
@@ -22,17 +23,21 @@ from .digits import (
     mode_coverage,
 )
 from .distances import frechet_distance, kernel_inception_distance, polynomial_mmd2
+from .image_quality import PSNR_CAP_DB, check_image_pair, fsim, psnr, ssim
 from .memorisation import MemorisationReport, memorisation_check, nearest_neighbours
 
 __all__ = [
     "CLASSIFIER_SIZE",
     "FEATURE_NAME",
+    "PSNR_CAP_DB",
     "CoverageReport",
     "DigitClassifier",
     "MemorisationReport",
+    "check_image_pair",
     "count_classes",
     "digit_classifier",
     "frechet_distance",
+    "fsim",
     "kernel_inception_distance",
     "kit_features",
     "kit_scores",
@@ -40,4 +45,6 @@ __all__ = [
     "mode_coverage",
     "nearest_neighbours",
     "polynomial_mmd2",
+    "psnr",
+    "ssim",
 ]
