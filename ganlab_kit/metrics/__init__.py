@@ -6,6 +6,7 @@ One concept per module:
 * ``digits``         the kit's digit classifier, its features, KID/FID on them, mode coverage
 * ``memorisation``   are samples copies of training images?
 * ``image_quality``  SSIM, PSNR, FSIM against a ground truth (from the piq library)
+* ``style_scores``   a style-transfer model against its renderer: baseline, ceiling, style rate
 
 ``from ganlab_kit import metrics`` then ``metrics.kit_scores(...)`` etc.: every public
 name of the modules is re-exported here.
@@ -25,6 +26,7 @@ from .digits import (
 from .distances import frechet_distance, kernel_inception_distance, polynomial_mmd2
 from .image_quality import PSNR_CAP_DB, check_image_pair, fsim, psnr, ssim
 from .memorisation import MemorisationReport, memorisation_check, nearest_neighbours
+from .style_scores import classify_styles, scores_table, style_network, style_transfer_scores
 
 __all__ = [
     "CLASSIFIER_SIZE",
@@ -34,6 +36,7 @@ __all__ = [
     "DigitClassifier",
     "MemorisationReport",
     "check_image_pair",
+    "classify_styles",
     "count_classes",
     "digit_classifier",
     "frechet_distance",
@@ -46,5 +49,8 @@ __all__ = [
     "nearest_neighbours",
     "polynomial_mmd2",
     "psnr",
+    "scores_table",
     "ssim",
+    "style_network",
+    "style_transfer_scores",
 ]
