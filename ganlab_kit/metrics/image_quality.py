@@ -26,13 +26,24 @@ float values in [0, 1], and are differentiable (they can serve as losses).
 
 from __future__ import annotations
 
-import piq
+import types
+
 import torch
 
 SSIM_WINDOW = 11  # Gaussian window side, pixels
 SSIM_SIGMA = 1.5
 PSNR_CAP_DB = 80.0  # piq adds 1e-8 to the MSE: identical images score 10 log10(1e8) = 80 dB
 RANGE_TOLERANCE = 1e-3  # values this far outside [0, 1] are rounding (clamped), not a wrong range
+
+
+def load_piq() -> types.ModuleType:
+    """piq, imported on first use: it pulls in torchvision (about 1.5 s), which scoring
+    digits with ``from ganlab_kit import metrics`` never needs."""
+    try:
+        import piq
+    except ImportError as error:
+        raise ImportError("SSIM, PSNR and FSIM come from the piq library: pip install piq") from error
+    return piq
 
 
 def check_image_pair(x: torch.Tensor, y: torch.Tensor, min_size: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -76,7 +87,7 @@ def ssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     ``channel_axis`` convention). Images need at least 11x11 pixels.
     """
     x, y = check_image_pair(x, y, min_size=SSIM_WINDOW)
-    return piq.ssim(
+    return load_piq().ssim(
         x, y, kernel_size=SSIM_WINDOW, kernel_sigma=SSIM_SIGMA, data_range=1.0, reduction="none", downsample=False
     )
 
@@ -90,7 +101,7 @@ def psnr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     halves the root-mean-square error.
     """
     x, y = check_image_pair(x, y)
-    return piq.psnr(x, y, data_range=1.0, reduction="none")
+    return load_piq().psnr(x, y, data_range=1.0, reduction="none")
 
 
 def fsim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -104,4 +115,4 @@ def fsim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     scored at 256).
     """
     x, y = check_image_pair(x, y)
-    return piq.fsim(x, y, data_range=1.0, reduction="none", chromatic=x.shape[1] == 3)
+    return load_piq().fsim(x, y, data_range=1.0, reduction="none", chromatic=x.shape[1] == 3)
