@@ -110,3 +110,12 @@ def test_scores_table_formats_rows(ceiling, identity):
     assert narrow.splitlines()[3].split() == ["2", "0.25", "nan"]
     with pytest.raises(ValueError, match="no rows"):
         metrics.scores_table([])
+
+
+def test_the_shipped_classifier_is_the_default_and_its_extractor_is_accepted(photos, ink, ceiling):
+    from ganlab_kit.styles.classifier import style_feature_extractor
+
+    default = metrics.style_transfer_scores(photos, ink, ink, "ink_wash")
+    extractor = metrics.style_transfer_scores(photos, ink, ink, "ink_wash", style_feature_extractor())
+    for key in ("target_rate", "target_rate_identity", "style_kid", "style_kid_identity"):
+        assert default[key] == extractor[key] == ceiling[key]

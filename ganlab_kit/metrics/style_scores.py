@@ -19,7 +19,8 @@ and every score is shown between two reference points:
 * ``target_rate``: share of outputs the style classifier names as the target style;
   ``target_rate_identity`` of the photos, ``target_rate_ceiling`` of the ground truth;
 * ``style_kid``: KID (``distances.py``) between outputs and ground truth on the style
-  classifier's features, ``style_kid_std`` its spread over subsets,
+  classifier's features, ``style_kid_std`` its spread over random subsets of 200 (0 when
+  both sets are no larger: every subset is then the whole set),
   ``style_kid_identity`` the same for photos vs ground truth;
 * ``before/<statistic>``, ``after/<statistic>``, ``target/<statistic>``: the style
   statistics (``styles.statistics.set_statistics``) of photos, outputs and ground truth;
@@ -127,8 +128,9 @@ def style_transfer_scores(
     scores["ssim_gain"] = (scores["ssim"] - scores["ssim_identity"]) / headroom if headroom > 1e-6 else math.nan
 
     target_index = STYLE_CLASSES.index(style)
+    network = style_network(classifier)  # load the shipped weights once, not once per set
     found = {
-        role: classify_styles(images, classifier)
+        role: classify_styles(images, network)
         for role, images in (("output", outputs), ("photo", photos), ("target", targets))
     }
     scores["target_rate"] = float((found["output"][0] == target_index).float().mean())
