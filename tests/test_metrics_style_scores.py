@@ -9,6 +9,7 @@ import torch
 from ganlab_kit import metrics
 from ganlab_kit.data import PatchConfig, photo_patches
 from ganlab_kit.styles import all_styles, builtin_photos, load_photos, split_by_source
+from ganlab_kit.styles.classifier import style_feature_extractor
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -113,8 +114,6 @@ def test_scores_table_formats_rows(ceiling, identity):
 
 
 def test_the_shipped_classifier_is_the_default_and_its_extractor_is_accepted(photos, ink, ceiling):
-    from ganlab_kit.styles.classifier import style_feature_extractor
-
     default = metrics.style_transfer_scores(photos, ink, ink, "ink_wash")
     extractor = metrics.style_transfer_scores(photos, ink, ink, "ink_wash", style_feature_extractor())
     for key in ("target_rate", "target_rate_identity", "style_kid", "style_kid_identity"):
