@@ -16,7 +16,7 @@ tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB_ONLY = ("ipywidgets", "IPython", "matplotlib", "anywidget", "jupyterlab", "notebook", "ipykernel")
-CORE_PACKAGES = ("train", "nets", "data", "toy2d", "styles")
+CORE_PACKAGES = ("train", "nets", "data", "toy2d", "styles", "metrics")
 # Modules of those packages that are views by design (a static chart for notebook 05).
 VIEW_MODULES = {"ganlab_kit.styles.fingerprint"}
 
