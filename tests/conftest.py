@@ -12,3 +12,20 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def data_in_tmp(tmp_path, monkeypatch):
+    """Generated data (caches, downloads) goes to a per-test folder, never the checkout's data/.
+    Modules opt in with ``pytestmark = pytest.mark.usefixtures("data_in_tmp")``."""
+    from ganlab_kit import runtime
+
+    monkeypatch.setenv(runtime.DATA_ENV, str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="module")
+def loaded_photos():
+    """The first three built-in photos, decoded once per module."""
+    from ganlab_kit.styles import photos
+
+    return photos.load_photos(photos.builtin_photos()[:3])

@@ -12,14 +12,12 @@ from ganlab_kit.styles import photos
 from ganlab_kit.styles.renderers import StyleRenderer
 
 
-@pytest.fixture(autouse=True)
-def data_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv(runtime.DATA_ENV, str(tmp_path / "data"))
+pytestmark = pytest.mark.usefixtures("data_in_tmp")
 
 
 @pytest.fixture(scope="module")
-def loaded():
-    return photos.load_photos(photos.builtin_photos()[:3])
+def loaded(loaded_photos):
+    return loaded_photos
 
 
 def test_patches_are_reproducible_and_in_range(loaded):

@@ -4,19 +4,17 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from ganlab_kit import data, runtime
-from ganlab_kit.styles import photos, renderers
+from ganlab_kit import data
+from ganlab_kit.styles import renderers
 from ganlab_kit.styles.renderers import StyleRenderer
 
 
-@pytest.fixture(autouse=True)
-def data_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv(runtime.DATA_ENV, str(tmp_path / "data"))
+pytestmark = pytest.mark.usefixtures("data_in_tmp")
 
 
 @pytest.fixture(scope="module")
-def loaded():
-    return photos.load_photos(photos.builtin_photos()[:3])
+def loaded(loaded_photos):
+    return loaded_photos
 
 
 def test_style_data_splits_by_source_without_leakage():

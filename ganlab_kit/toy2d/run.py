@@ -18,7 +18,6 @@ a step. A new architecture or seed means new networks: :meth:`Toy2DRun.reset`.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -26,7 +25,7 @@ import torch
 from torch import nn
 
 from ..losses import LOSS_KINDS
-from ..train.run import PendingHyper, RunState, hyper_field, hyper_from_dict, hyper_to_dict, set_learning_rate, validate_hyper
+from ..train.run import capture_state, hyper_field, PendingHyper, restore_optimizers, RunState, set_learning_rate, validate_hyper
 from .coverage import mode_coverage
 from .data import Distribution2D, sample_noise
 from .divergence import divergences
@@ -139,30 +138,18 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
             "steps_done": self.steps_done,
             "seed": self.seed,
             "distribution": self.distribution.name,
-            "hyper": hyper_to_dict(self._hyper),
-            "pending_hyper": hyper_to_dict(self._pending_hyper) if self._pending_hyper is not None else None,
+            **self.hyper_state(),
             "coverage": self._coverage,
         }
-        return RunState(
-            modules={name: module.state_dict() for name, module in self.modules.items()},
-            optimizers={name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
-            generators={"data": self.rng.get_state()},
-            tensors={"fixed_noise": self.fixed_noise},
-            state=state,
-        )
+        return capture_state(self, generators={"data": self.rng.get_state()}, tensors={"fixed_noise": self.fixed_noise}, state=state)
 
     def load_state_dict(self, state: RunState) -> None:
         """Continue exactly where ``state`` was taken (the data distribution stays this run's)."""
-        hyper = hyper_from_dict(Toy2DHyper, state.state["hyper"])
-        validate_hyper(hyper)
-        pending = state.state.get("pending_hyper")
+        self.load_hyper_state(state.state)
         for name, module in self.modules.items():
             module.load_state_dict(state.modules[name], strict=True)
-        self._hyper, self._pending_hyper = hyper, hyper_from_dict(Toy2DHyper, pending) if pending else None
         self._build_optimizers()  # of the saved kind, then their saved state
-        for name, optimizer in self.optimizers.items():
-            if name in state.optimizers:
-                optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))  # never alias another run's moments
+        restore_optimizers(self, state)
         if "data" in state.generators:
             self.rng.set_state(state.generators["data"])
         if "fixed_noise" in state.tensors:

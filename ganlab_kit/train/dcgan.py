@@ -15,7 +15,6 @@ at the next step.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from ..data import BatchStream, ImageSet
 from ..losses import LOSS_KINDS, discriminator_loss, generator_loss, gradient_penalty
 from ..nets.dcgan import DCGANConfig, build_dcgan
 from .accel import PRECISIONS, Accelerator, set_requires_grad, unwrap
-from .run import D_FAKE, D_LOSS, D_REAL, G_LOSS, GRADIENT_PENALTY, PendingHyper, RunState, hyper_field, hyper_from_dict, hyper_to_dict, validate_hyper
+from .run import D_FAKE, D_LOSS, D_REAL, G_LOSS, GRADIENT_PENALTY, capture_state, hyper_field, PendingHyper, restore_optimizers, RunState, validate_hyper
 
 METRIC_KEYS: tuple[str, ...] = (D_LOSS, G_LOSS, D_REAL, D_FAKE, GRADIENT_PENALTY)
 
@@ -251,36 +250,24 @@ class DCGANRun(PendingHyper[DCGANHyper]):
         state: dict[str, Any] = {
             "steps_done": self.steps_done,
             "stream": self.stream.state_dict(),
-            "hyper": hyper_to_dict(self._hyper),
-            "pending_hyper": hyper_to_dict(self._pending_hyper) if self._pending_hyper is not None else None,
+            **self.hyper_state(),
             "run_config": {k: v for k, v in self.config.to_dict().items() if k != "model"},
         }
         if self.accel.scaler is not None:
             state["grad_scaler"] = self.accel.scaler.state_dict()
-        return RunState(
-            modules={name: module.state_dict() for name, module in self.modules.items()},
-            optimizers={name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
-            generators={"noise": self.noise_generator.get_state()},
-            tensors={"fixed_noise": self.fixed_noise},
-            state=state,
-        )
+        return capture_state(self, generators={"noise": self.noise_generator.get_state()}, tensors={"fixed_noise": self.fixed_noise}, state=state)
 
     def load_state_dict(self, state: RunState) -> None:
         from .checkpoint import load_module_state
 
-        hyper = hyper_from_dict(DCGANHyper, state.state["hyper"])
-        validate_hyper(hyper)
-        pending = state.state.get("pending_hyper")
+        self.load_hyper_state(state.state)
         for name, module in self.modules.items():
             load_module_state(module, state.modules[name])
-        for name, optimizer in self.optimizers.items():
-            # a copy: load_state_dict keeps same-device tensors, which would alias another run's moments
-            optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))
+        restore_optimizers(self, state)
         self.noise_generator.set_state(state.generators["noise"])
         self.fixed_noise = state.tensors["fixed_noise"].to(self.device)
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])
-        self._hyper, self._pending_hyper = hyper, hyper_from_dict(DCGANHyper, pending) if pending else None
         if self.accel.scaler is not None and state.state.get("grad_scaler"):
             self.accel.scaler.load_state_dict(state.state["grad_scaler"])
 

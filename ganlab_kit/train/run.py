@@ -43,6 +43,7 @@ message naming the field.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import threading
@@ -235,6 +236,39 @@ class PendingHyper(Generic[H]):
 
     def on_hyper_change(self, old: H, new: H) -> None:  # pragma: no cover - default does nothing
         pass
+
+    def hyper_state(self) -> dict[str, Any]:
+        """The hyperparameters in force and any pending change, JSON-able, for a RunState."""
+        pending = self._pending_hyper
+        return {"hyper": hyper_to_dict(self._hyper), "pending_hyper": hyper_to_dict(pending) if pending is not None else None}
+
+    def load_hyper_state(self, state: Mapping[str, Any]) -> None:
+        """Inverse of :meth:`hyper_state` (values validated; the pending change stays pending)."""
+        cls = type(self._hyper)
+        hyper = hyper_from_dict(cls, state["hyper"])
+        validate_hyper(hyper)
+        pending = hyper_from_dict(cls, state["pending_hyper"]) if state.get("pending_hyper") else None
+        if pending is not None:
+            validate_hyper(pending)
+        self._hyper, self._pending_hyper = hyper, pending
+
+
+def capture_state(run: Any, **parts: Any) -> RunState:
+    """A :class:`RunState` with every module's and optimizer's ``state_dict()`` by name;
+    ``parts`` fill the rest (``generators=``, ``tensors=``, ``state=``)."""
+    return RunState(
+        modules={name: module.state_dict() for name, module in run.modules.items()},
+        optimizers={name: optimizer.state_dict() for name, optimizer in run.optimizers.items()},
+        **parts,
+    )
+
+
+def restore_optimizers(run: Any, state: RunState) -> None:
+    """Load each saved optimizer state into ``run.optimizers`` by name. A deep copy: on the
+    same device ``load_state_dict`` keeps the tensors, and two runs would share Adam's moments."""
+    for name, optimizer in run.optimizers.items():
+        if name in state.optimizers:
+            optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))
 
 
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
