@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from ..runtime import atomic_path
 
 STYLE_CLASSES = ("photo", "ink_wash", "oil", "ukiyoe")
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
@@ -45,6 +45,9 @@ class StyleClassifierConfig:
     learning_rate: float = 2e-3
     held_out: int = 2  # source photos kept for testing
     seed: int = 0
+    # Which renderers drew the training data: part of the key, so weights trained on
+    # older renderings are never loaded for the current ones. Bump it when they change.
+    renderers: str = "2"
 
     def key(self) -> str:
         """Short hash naming the weights this configuration produces."""
@@ -193,16 +196,9 @@ def save_style_classifier(network: StyleNet, config: StyleClassifierConfig, path
     from safetensors.torch import save_file
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
-        save_file(state, temp, metadata={"config": json.dumps(asdict(config))})
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+    state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    with atomic_path(path) as temporary:
+        save_file(state, str(temporary), metadata={"config": json.dumps(asdict(config))})
     return path
 
 

@@ -21,8 +21,7 @@ MIN_SIDE = 8  # renderers need a few pixels of neighbourhood for strokes and out
 
 
 def check_images(images: torch.Tensor, name: str = "images") -> torch.Tensor:
-    """Raise a clear error unless ``images`` is a finite float batch ``(B, 3, H, W)``
-    with both sides at least ``MIN_SIDE`` pixels."""
+    """Raise a clear error unless ``images`` is a float batch ``(B, 3, H, W)``."""
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(images).__name__}")
     if images.ndim == 3:
@@ -31,6 +30,13 @@ def check_images(images: torch.Tensor, name: str = "images") -> torch.Tensor:
         raise ValueError(f"{name} must have shape (B, 3, H, W), got {tuple(images.shape)}")
     if not images.is_floating_point():
         raise TypeError(f"{name} must be float in [0, 1], got dtype {images.dtype}; divide uint8 by 255")
+    return images
+
+
+def check_renderable(images: torch.Tensor, name: str = "images") -> torch.Tensor:
+    """``check_images``, and also: finite values, both sides at least ``MIN_SIDE`` pixels
+    (what a renderer needs before it paints)."""
+    check_images(images, name)
     if min(images.shape[-2:]) < MIN_SIDE:
         raise ValueError(f"{name} is {images.shape[-2]}x{images.shape[-1]} pixels: too small to paint, "
                          f"both sides must be at least {MIN_SIDE}")

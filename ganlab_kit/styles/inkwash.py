@@ -70,7 +70,7 @@ class InkWashConfig:
     diffusion_strength: float = 0.6
     background_wash: float = 0.7  # density of the broad wash laid over a *dark* background
     wet_edge: float = 0.5  # how much darker ink pools at the rim of a wash
-    paper_colour: tuple[float, float, float] = (0.95, 0.93, 0.885)  # xuan paper, barely warm
+    paper_colour: tuple[float, float, float] = (0.945, 0.93, 0.895)  # xuan paper, barely warm
     ink_colour: tuple[float, float, float] = (0.07, 0.07, 0.08)
     fibre_strength: float = 0.05
     seal: bool = False  # red seal (印章) in the lower right corner
@@ -118,7 +118,7 @@ def ink_wash_steps(images: torch.Tensor, config: InkWashConfig = InkWashConfig()
     ``images``: ``(B, 3, H, W)`` in [0, 1]. Single-channel intermediates are ``(B, 1, H, W)``
     ink densities (0 = paper, 1 = solid ink) unless named otherwise.
     """
-    filters.check_images(images)
+    filters.check_renderable(images)
     batch, _, height, width = images.shape
     generator = filters.seeded_generator(seed)
     scale = min(height, width) / 256.0

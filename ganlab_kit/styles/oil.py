@@ -47,7 +47,7 @@ class OilConfig:
     stroke_taps: int = 7  # samples along a stroke (more = smoother, slower)
     orientation_sigma: float = 4.0  # smoothing of the structure tensor that orients strokes
     stroke_variation: float = 0.10  # how much neighbouring strokes differ in value
-    saturation_gain: float = 1.3  # > 1: richer colour than the photo
+    saturation_gain: float = 1.4  # > 1: richer colour than the photo
     contrast: float = 1.08
     warm_glaze: float = 0.06  # shadows pushed toward umber, a yellow glaze over everything
     impasto_strength: float = 3.0  # height of the paint relief, in shading units
@@ -75,7 +75,7 @@ def oil_steps(images: torch.Tensor, config: OilConfig = OilConfig(), seed: int =
 
     ``images``: ``(B, 3, H, W)`` in [0, 1]; outputs have the same shape and range.
     """
-    filters.check_images(images)
+    filters.check_renderable(images)
     batch, _, height, width = images.shape
     generator = filters.seeded_generator(seed)
     scale = min(height, width) / 256.0
@@ -105,13 +105,16 @@ def oil_steps(images: torch.Tensor, config: OilConfig = OilConfig(), seed: int =
     strokes = smeared * (1.0 + config.stroke_variation * value) + 0.1 * config.stroke_variation * hue * shift
 
     # 3. Palette: more saturation and contrast around mid-grey, umber shadows, warm glaze.
+    #    The glaze comes first, so the saturation gain applies to the glazed colour too.
     gray = filters.luminance(strokes)
-    vivid = gray + (strokes - gray) * config.saturation_gain
-    vivid = 0.5 + (vivid - 0.5) * config.contrast
     umber = torch.tensor([0.10, 0.02, -0.08], device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
     glaze = torch.tensor([1.03, 1.0, 0.86], device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
     warmth = config.warm_glaze / 0.06
-    palette = ((vivid + warmth * 0.5 * (1.0 - gray) * umber) * (1.0 + warmth * (glaze - 1.0))).clamp(0.0, 1.0)
+    # Umber only in colourless shadows: a deep blue or red keeps its hue.
+    glazed = (strokes + warmth * 0.5 * (1.0 - gray) * (1.0 - filters.saturation(strokes)) * umber) * (1.0 + warmth * (glaze - 1.0))
+    glazed_gray = filters.luminance(glazed)
+    vivid = glazed_gray + (glazed - glazed_gray) * config.saturation_gain
+    palette = (0.5 + (vivid - 0.5) * config.contrast).clamp(0.0, 1.0)
 
     # 4. Impasto: stroke bodies plus bristle grooves along them form a height field, lit
     #    from one side: shade = 1 + k (dh/dx * lx + dh/dy * ly); ridges facing the light glint.
