@@ -62,6 +62,7 @@ class InkWashConfig:
     detail_sigma: float = 1.4  # blur before cutting tones: masses, not photographic texture
     blank_share: float = 0.35  # at least this share of the picture is judged background (留白)
     subject_softness: float = 0.12  # how gradually the wash fades out into blank paper
+    paper_level: float = 0.78  # luminance above which the photo is left as paper anyway
     edge_threshold: float = 0.16  # gradient length where a contour starts to take ink
     edge_ink: float = 0.9  # density of contour strokes
     stroke_width: float = 0.9  # stroke half-width scale; the brush pressure widens it up to ~3x
@@ -155,7 +156,9 @@ def ink_wash_steps(images: torch.Tensor, config: InkWashConfig = InkWashConfig()
     #    broad, pale, graded wash (淡墨): the composition still breathes, the night stays night.
     darkness = 1.0 - filters.gaussian_blur(gray, 10.0 * scale)
     background_wash = config.background_wash * ((darkness - 0.45) / 0.55).clamp(0.0, 1.0)
-    wash = tones * inked + background_wash * (1.0 - inked)
+    #    Whatever is light in the photo itself (a pale sky, a white wall) stays paper too.
+    light = torch.sigmoid((masses - config.paper_level) / 0.03)
+    wash = (tones * inked + background_wash * (1.0 - inked)) * (1.0 - light)
 
     # 4. Wet ink: it pools at the rim of a wash as the water dries (wet edge: darker
     #    where the wash is above its own blur), and bleeds past the mark into the paper,
