@@ -110,8 +110,9 @@ def oil_steps(images: torch.Tensor, config: OilConfig = OilConfig(), seed: int =
     umber = torch.tensor([0.10, 0.02, -0.08], device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
     glaze = torch.tensor([1.03, 1.0, 0.86], device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
     warmth = config.warm_glaze / 0.06
-    # Umber only in colourless shadows: a deep blue or red keeps its hue.
-    glazed = (strokes + warmth * 0.5 * (1.0 - gray) * (1.0 - filters.saturation(strokes)) * umber) * (1.0 + warmth * (glaze - 1.0))
+    # Umber and the yellow glaze show most on colourless paint: a deep blue or red keeps its hue.
+    neutral = 1.0 - filters.saturation(strokes)
+    glazed = (strokes + warmth * 0.5 * (1.0 - gray) * neutral * umber) * (1.0 + warmth * neutral * (glaze - 1.0))
     glazed_gray = filters.luminance(glazed)
     vivid = glazed_gray + (glazed - glazed_gray) * config.saturation_gain
     palette = (0.5 + (vivid - 0.5) * config.contrast).clamp(0.0, 1.0)
