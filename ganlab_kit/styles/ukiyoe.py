@@ -117,7 +117,7 @@ def kmeans_regions(lab: torch.Tensor, regions: int, position_weight: float, iter
 
 
 def choose_inks(centres: torch.Tensor, top_share: torch.Tensor, ink_lab: torch.Tensor, names: list[str],
-                lightness_weight: float = 1.0) -> torch.Tensor:
+                lightness_weight: float = 1.0, horizon: float = float("inf")) -> torch.Tensor:
     """``(B, K)`` ink index for each region from its mean colour and its place.
 
     Cost = ``lightness_weight`` x lightness difference + chroma (a, b) difference in Lab
@@ -139,8 +139,14 @@ def choose_inks(centres: torch.Tensor, top_share: torch.Tensor, ink_lab: torch.T
         flesh = names.index("pale flesh (hada)")
         cost[..., flesh] = torch.where(skin, cost[..., flesh] * 0.2, cost[..., flesh])
     sky_ink = torch.tensor([n in SKY_INKS for n in names], device=centres.device)
-    bluish_or_grey = (centres[..., 2] < 8) & (centres[..., 1] < 15)
+    bluish_or_grey = (centres[..., 2] < 8) & (centres[..., 1] < 25)  # navy skies lean a little red
     sky = (top_share > 0.25) & bluish_or_grey  # (B, K)
+    # The lower sky: a bluish region whose colour is close to a sky region's (Delta E < 12)
+    # and whose centre lies above ``horizon`` (position units) is sky too, even though it
+    # does not reach the top.
+    colour_distance = torch.cdist(centres[..., :3], centres[..., :3])  # (B, K, K)
+    near_sky = ((colour_distance < 12) & sky.unsqueeze(1)).any(dim=2)
+    sky = sky | (near_sky & bluish_or_grey & (centres[..., 4] < horizon))
     big = torch.finfo(cost.dtype).max / 4
     cost = torch.where(sky[..., None] & ~sky_ink, big, cost)
     return cost.argmin(dim=2)
@@ -220,8 +226,8 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     size = F.one_hot(regions.flatten(1), config.regions).float().sum(1).clamp_min(1)
     touches_top = in_top / size * (regions.shape[1] / top_rows) / 4
     upper = centres[..., 4] < 0.5 * config.position_weight * regions.shape[1] / max(regions.shape[1:])
-    inks = choose_inks(centres, torch.where(upper, 1.0, touches_top), ink_lab, names,
-                       config.lightness_weight)  # (B, K)
+    inks = choose_inks(centres, torch.where(upper, 1.0, touches_top), ink_lab, names, config.lightness_weight,
+                       horizon=0.65 * config.position_weight * regions.shape[1] / max(regions.shape[1:]))  # (B, K)
     labels = torch.gather(inks, 1, regions.flatten(1)).view_as(regions)
     labels = majority_filter(labels, len(names), config.majority_size)
     if labels.shape[-2:] != (height, width):
