@@ -9,7 +9,8 @@ scalar ones, ``set_statistics`` averages them over a set; ``fingerprint.py`` dra
 * saturation: mean HSV saturation;
 * palette: the dominant colours, and how many are needed to cover most of the image;
 * edge density and stroke width: how much of the image is contour, and how thick;
-* texture energy: strength of fine detail (what is left after a blur).
+* texture energy: strength of fine detail (what is left after a blur);
+* content SSIM: how much of a photo's structure a rendering keeps (SSIM after a strong blur).
 """
 
 from __future__ import annotations
@@ -194,4 +195,4 @@ def content_ssim(photos: torch.Tensor, renderings: torch.Tensor, blur_sigma: flo
         raise ValueError(f"photos {tuple(photos.shape)} and renderings {tuple(renderings.shape)} differ in shape")
     a = filters.gaussian_blur(filters.luminance(photos.float()), blur_sigma)[:, 0].cpu().numpy()
     b = filters.gaussian_blur(filters.luminance(renderings.float()), blur_sigma)[:, 0].cpu().numpy()
-    return torch.tensor([structural_similarity(x, y, data_range=1.0) for x, y in zip(a, b)])
+    return torch.tensor([float(structural_similarity(x, y, data_range=1.0)) for x, y in zip(a, b)], dtype=torch.float32)
