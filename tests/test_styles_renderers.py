@@ -93,7 +93,7 @@ def test_ink_wash_seal_is_the_only_red():
     plain = torch.full((1, 3, 64, 64), 0.5)
     with_seal = render_ink_wash(plain, InkWashConfig(seal=True))
     without = render_ink_wash(plain, InkWashConfig(seal=False))
-    red = lambda x: (x[:, 0] - x[:, 2] > 0.2).float().mean()  # noqa: E731
+    red = lambda x: (x[:, 0] - x[:, 2] > 0.2).float().mean()
     assert float(red(without)) == 0.0
     assert float(red(with_seal)) > 0.005
     corner = (with_seal[:, 0] - with_seal[:, 2] > 0.2)[0]
@@ -141,7 +141,7 @@ def test_ukiyoe_bokashi_step_has_no_key_lines(photo_batch):
     assert float(lines.float().mean()) > 0.01
     sumi = torch.tensor(UkiyoeConfig().palette["sumi black"]).view(1, 3, 1, 1)
     # Where the key block prints, the final print is sumi; the bokashi step is not (it comes before).
-    near_sumi = lambda x: ((x - sumi).abs().amax(dim=1, keepdim=True) < 0.05)  # noqa: E731
+    near_sumi = lambda x: ((x - sumi).abs().amax(dim=1, keepdim=True) < 0.05)
     assert float(near_sumi(steps["final"])[lines].float().mean()) > 0.5
     assert float(near_sumi(steps["bokashi"])[lines].float().mean()) < float(near_sumi(steps["final"])[lines].float().mean()) - 0.3
 

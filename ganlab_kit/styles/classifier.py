@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 from ..runtime import atomic_path
 
@@ -107,7 +107,7 @@ class FeatureExtractor(nn.Module):
         self.feature_dim = feature_dim
         self.name = name
 
-    def train(self, mode: bool = True) -> "FeatureExtractor":
+    def train(self, mode: bool = True) -> FeatureExtractor:
         return super().train(False)  # always frozen: eval-mode normalisation layers
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

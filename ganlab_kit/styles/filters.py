@@ -170,7 +170,7 @@ def kuwahara(images: torch.Tensor, radius: int) -> torch.Tensor:
     gray = luminance(images)
     stacked = torch.cat([images, gray, gray * gray], dim=1)  # (B, 5, H, W)
     height, width = images.shape[-2:]
-    before, after = range(-radius, 1), range(0, radius + 1)
+    before, after = range(-radius, 1), range(radius + 1)
     left = stacked @ _box_matrix(width, before, images.device, images.dtype).t()
     right = stacked @ _box_matrix(width, after, images.device, images.dtype).t()
     up = _box_matrix(height, before, images.device, images.dtype)
@@ -266,7 +266,7 @@ def smear_along(values: torch.Tensor, direction_x: torch.Tensor, direction_y: to
                 half_length: float, taps: int) -> torch.Tensor:
     """Average ``values`` over ``taps`` points on a line through each pixel along the given
     direction (a straight brush stroke), with bilinear sampling (``grid_sample``)."""
-    batch, _, height, width = values.shape
+    height, width = values.shape[-2:]
     if taps == 1 or half_length <= 0:
         return values
     ys = torch.linspace(-1, 1, height, device=values.device, dtype=values.dtype)

@@ -101,7 +101,7 @@ def subject_map(images: torch.Tensor, scale: float, generator: torch.Generator) 
     gray = filters.luminance(images)
     detail = filters.gaussian_blur(filters.edge_magnitude(filters.gaussian_blur(gray, 1.0 * scale)), 8.0 * scale)
     detail = detail / filters.per_image_quantiles(detail, [0.97]).view(-1, 1, 1, 1).clamp_min(0.01)
-    margin = max(2, int(round(min(height, width) * 0.06)))
+    margin = max(2, round(min(height, width) * 0.06))
     frame = torch.cat([images[..., :margin, :].flatten(2), images[..., -margin:, :].flatten(2),
                        images[..., :, :margin].flatten(2), images[..., :, -margin:].flatten(2)], dim=2)
     background = frame.median(dim=2).values.view(batch, 3, 1, 1)

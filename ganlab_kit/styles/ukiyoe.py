@@ -101,7 +101,7 @@ def kmeans_regions(lab: torch.Tensor, regions: int, position_weight: float, iter
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
     features = torch.cat([lab, grid_x.expand(batch, 1, -1, -1), grid_y.expand(batch, 1, -1, -1)], dim=1)
     points = features.flatten(2).transpose(1, 2)  # (B, N, 5)
-    columns = int(round(regions ** 0.5 * (width / height) ** 0.5)) or 1
+    columns = round(regions ** 0.5 * (width / height) ** 0.5) or 1
     rows = -(-regions // columns)
     seeds = [(min(height - 1, int((r + 0.5) * height / rows)), min(width - 1, int((c + 0.5) * width / columns)))
              for r in range(rows) for c in range(columns)][:regions]
@@ -255,7 +255,7 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     gray = filters.luminance(images)
     thin_dark = filters.gaussian_blur(gray, 3.0 * scale) - filters.gaussian_blur(gray, 0.8 * scale)
     thin_dark = (thin_dark > config.detail_lines).to(images.dtype)
-    width_px = max(1, int(round(config.outline_width * scale)))
+    width_px = max(1, round(config.outline_width * scale))
     lines = filters.dilate(torch.maximum(seams, thin_dark), width_px) if width_px > 1 else torch.maximum(seams, thin_dark)
     key = filters.gaussian_blur(lines, 0.5 * max(scale, 0.5)).clamp(0.0, 1.0)
     ink = palette[names.index(config.outline_colour)].view(1, 3, 1, 1)
