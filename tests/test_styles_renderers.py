@@ -6,7 +6,7 @@ import torch
 from ganlab_kit.styles import photos, statistics
 from ganlab_kit.styles.inkwash import InkWashConfig, ink_wash_steps, render_ink_wash
 from ganlab_kit.styles.oil import OilConfig, render_oil
-from ganlab_kit.styles.ukiyoe import UkiyoeConfig, render_ukiyoe
+from ganlab_kit.styles.ukiyoe import UkiyoeConfig, render_ukiyoe, ukiyoe_steps
 
 RENDERERS = {"ink_wash": render_ink_wash, "oil": render_oil, "ukiyoe": render_ukiyoe}
 
@@ -48,6 +48,12 @@ def test_bad_input_is_named(name):
         render(torch.rand(1, 4, 32, 32))
     with pytest.raises(TypeError, match="float"):
         render(torch.zeros(1, 3, 32, 32, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="too small"):
+        render(torch.rand(1, 3, 4, 32))
+    broken = torch.rand(1, 3, 32, 32)
+    broken[0, 1, 5, 7] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        render(broken)
 
 
 def test_ink_wash_has_no_colour_and_much_blank_space(photo_batch):
@@ -55,8 +61,22 @@ def test_ink_wash_has_no_colour_and_much_blank_space(photo_batch):
     photo = statistics.style_statistics(photo_batch)
     assert float(ink.saturation.max()) < 0.06  # monochrome up to the faint paper tint
     assert float(photo.saturation.mean()) > 0.2
-    assert float(ink.blank_space.mean()) > 0.2
+    assert float(ink.blank_space.mean()) > 0.15  # dark backgrounds get a pale wash, light ones stay paper
     assert float(ink.blank_space.mean()) > 2 * float(photo.blank_space.mean())
+
+
+def test_ink_wash_leaves_a_plain_background_as_paper():
+    """A dark vase-like subject on a plain light wall: the wall must stay bare paper (留白)."""
+    yy, xx = torch.meshgrid(torch.linspace(-1, 1, 128), torch.linspace(-1, 1, 128), indexing="ij")
+    subject = ((xx / 0.35) ** 2 + (yy / 0.55) ** 2 < 1).float()
+    stripes = 0.15 * torch.sin(yy * 40)  # some detail on the subject
+    photo = (0.85 - subject * (0.55 + stripes)).expand(1, 3, 128, 128).contiguous()
+    photo[:, 0] += 0.03  # a faintly warm wall, not pure grey
+    out = render_ink_wash(photo.clamp(0, 1), seed=1)
+    blank = float(statistics.blank_space_ratio(out))
+    assert blank >= 0.55, f"only {blank:.2f} of the picture left as paper; the plain wall is {1 - float(subject.mean()):.2f}"
+    inside = statistics.blank_space_ratio(out * subject + (1 - subject) * 0.0)  # paper inside the subject only
+    assert float(inside) < 0.5 * float(subject.mean())  # and the subject itself carries ink
 
 
 def test_ink_wash_cuts_five_tones(photo_batch):
@@ -73,7 +93,7 @@ def test_ink_wash_seal_is_the_only_red():
     plain = torch.full((1, 3, 64, 64), 0.5)
     with_seal = render_ink_wash(plain, InkWashConfig(seal=True))
     without = render_ink_wash(plain, InkWashConfig(seal=False))
-    red = lambda x: (x[:, 0] - x[:, 2] > 0.2).float().mean()  # noqa: E731
+    red = lambda x: (x[:, 0] - x[:, 2] > 0.2).float().mean()
     assert float(red(without)) == 0.0
     assert float(red(with_seal)) > 0.005
     corner = (with_seal[:, 0] - with_seal[:, 2] > 0.2)[0]
@@ -96,11 +116,48 @@ def test_ukiyoe_uses_few_colours(photo_batch):
     assert float(prints.mean()) < 0.6 * float(photo.mean())
     assert float(prints.max()) <= 20
     # Without grain, bokashi and key lines, every pixel is exactly one of the palette's inks.
-    flat = render_ukiyoe(photo_batch, UkiyoeConfig(grain_strength=0.0, bokashi_strength=0.0, outline_threshold=9.0))
+    flat = render_ukiyoe(photo_batch, UkiyoeConfig(grain_strength=0.0, bokashi_strength=0.0, outline_contrast=999.0,
+                                                   detail_lines=9.0))
     palette = torch.tensor(list(UkiyoeConfig().palette.values()))
     pixels = flat.permute(0, 2, 3, 1).reshape(-1, 3)
     distance = (pixels.unsqueeze(1) - palette.unsqueeze(0)).abs().amax(dim=2).min(dim=1).values
     assert float(distance.max()) < 1e-6
+
+
+def test_ukiyoe_palette_size_at_most_its_stated_number_of_inks(photo_batch):
+    """With key lines, bokashi and grain off, a print holds at most ``len(palette)`` colours;
+    with everything on, the 8x8x8 palette measure stays small too."""
+    config = UkiyoeConfig(grain_strength=0.0, bokashi_strength=0.0, outline_contrast=999.0, detail_lines=9.0)
+    flat = render_ukiyoe(photo_batch, config)
+    for image in flat:
+        colours = torch.unique(image.flatten(1).t(), dim=0)
+        assert len(colours) <= len(config.palette)
+    assert float(statistics.palette_size(render_ukiyoe(photo_batch)).max()) <= 12
+
+
+def test_ukiyoe_bokashi_step_has_no_key_lines(photo_batch):
+    steps = ukiyoe_steps(photo_batch[:2])
+    lines = steps["keyblock"] < 0.5
+    assert float(lines.float().mean()) > 0.01
+    sumi = torch.tensor(UkiyoeConfig().palette["sumi black"]).view(1, 3, 1, 1)
+    # Where the key block prints, the final print is sumi; the bokashi step is not (it comes before).
+    near_sumi = lambda x: ((x - sumi).abs().amax(dim=1, keepdim=True) < 0.05)
+    assert float(near_sumi(steps["final"])[lines].float().mean()) > 0.5
+    assert float(near_sumi(steps["bokashi"])[lines].float().mean()) < float(near_sumi(steps["final"])[lines].float().mean()) - 0.3
+
+
+def test_ukiyoe_night_sky_stays_a_sky_colour():
+    """A dark blue sky above a grey ground prints in a blue ink, not green or brown."""
+    photo = torch.zeros(1, 3, 96, 96)
+    photo[:, :, :60] = torch.tensor([0.08, 0.12, 0.30]).view(1, 3, 1, 1)  # night sky
+    photo[:, :, 60:] = torch.tensor([0.45, 0.45, 0.42]).view(1, 3, 1, 1)  # ground
+    steps = ukiyoe_steps(photo)
+    names = list(UkiyoeConfig().palette)
+    sky_inks = {names.index("prussian blue (bero-ai)"), names.index("light indigo (ai)")}
+    assert set(torch.unique(steps["labels"][0, 5:30]).tolist()) <= sky_inks  # the upper sky: only sky inks
+    sky = steps["labels"][0, 5:55]
+    is_sky_ink = (sky == min(sky_inks)) | (sky == max(sky_inks))
+    assert float(is_sky_ink.float().mean()) > 0.9  # and nearly all of it down to the horizon
 
 
 def test_ukiyoe_config_rejects_unknown_colour():

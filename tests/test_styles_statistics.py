@@ -1,5 +1,6 @@
 """Style statistics on images whose answers are known by construction."""
 
+import pytest
 import torch
 
 from ganlab_kit.styles import statistics
@@ -68,3 +69,16 @@ def test_set_statistics_average_the_per_image_values():
     summary = statistics.set_statistics(torch.cat([a, b, b, b]), batch_size=3)
     assert abs(summary["blank_space"] - 0.25) < 1e-6
     assert abs(summary["tone 焦 burnt"] - 0.75) < 1e-6 and abs(summary["tone paper"] - 0.25) < 1e-6
+
+
+def test_content_ssim_sees_structure_not_texture():
+    torch.manual_seed(0)
+    photo = statistics.filters.gaussian_blur(torch.rand(2, 3, 64, 64), 3.0)
+    photo = (photo - photo.amin()) / (photo.amax() - photo.amin())
+    assert torch.allclose(statistics.content_ssim(photo, photo), torch.ones(2), atol=1e-6)
+    textured = (photo + 0.15 * (torch.rand_like(photo) - 0.5)).clamp(0, 1)  # fine grain only
+    flipped = photo.flip(-1)  # the same pixels, another layout
+    assert float(statistics.content_ssim(photo, textured).min()) > 0.9
+    assert float(statistics.content_ssim(photo, flipped).max()) < float(statistics.content_ssim(photo, textured).min())
+    with pytest.raises(ValueError, match="differ in shape"):
+        statistics.content_ssim(photo, photo[:, :, :32])

@@ -17,6 +17,9 @@ import torch.nn.functional as F
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 
+MIN_SIDE = 8  # renderers need a few pixels of neighbourhood for strokes and outlines
+
+
 def check_images(images: torch.Tensor, name: str = "images") -> torch.Tensor:
     """Raise a clear error unless ``images`` is a float batch ``(B, 3, H, W)``."""
     if not isinstance(images, torch.Tensor):
@@ -27,6 +30,18 @@ def check_images(images: torch.Tensor, name: str = "images") -> torch.Tensor:
         raise ValueError(f"{name} must have shape (B, 3, H, W), got {tuple(images.shape)}")
     if not images.is_floating_point():
         raise TypeError(f"{name} must be float in [0, 1], got dtype {images.dtype}; divide uint8 by 255")
+    return images
+
+
+def check_renderable(images: torch.Tensor, name: str = "images") -> torch.Tensor:
+    """``check_images``, and also: finite values, both sides at least ``MIN_SIDE`` pixels
+    (what a renderer needs before it paints)."""
+    check_images(images, name)
+    if min(images.shape[-2:]) < MIN_SIDE:
+        raise ValueError(f"{name} is {images.shape[-2]}x{images.shape[-1]} pixels: too small to paint, "
+                         f"both sides must be at least {MIN_SIDE}")
+    if not bool(torch.isfinite(images).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
     return images
 
 
@@ -155,7 +170,7 @@ def kuwahara(images: torch.Tensor, radius: int) -> torch.Tensor:
     gray = luminance(images)
     stacked = torch.cat([images, gray, gray * gray], dim=1)  # (B, 5, H, W)
     height, width = images.shape[-2:]
-    before, after = range(-radius, 1), range(0, radius + 1)
+    before, after = range(-radius, 1), range(radius + 1)
     left = stacked @ _box_matrix(width, before, images.device, images.dtype).t()
     right = stacked @ _box_matrix(width, after, images.device, images.dtype).t()
     up = _box_matrix(height, before, images.device, images.dtype)
@@ -231,3 +246,59 @@ def stretch_contrast(gray: torch.Tensor, low_quantile: float = 0.02, high_quanti
 def lerp(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor | float) -> torch.Tensor:
     """``a + weight (b - a)``, broadcasting ``weight``."""
     return a + (b - a) * weight
+
+
+def stroke_directions(gray: torch.Tensor, sigma: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit vectors ``(B, 1, H, W)`` x2 along which the image changes least (the edge tangent).
+
+    The structure tensor ``J = G_sigma * [gx^2, gx gy; gx gy, gy^2]`` has its largest
+    eigenvector across edges; a brush stroke runs perpendicular to it, at angle
+    ``0.5 atan2(2 Jxy, Jxx - Jyy) + pi/2``.
+    """
+    gx, gy = sobel(gray)
+    tensor = gaussian_blur(torch.cat([gx * gx, gx * gy, gy * gy], dim=1), sigma)
+    jxx, jxy, jyy = tensor[:, 0:1], tensor[:, 1:2], tensor[:, 2:3]
+    angle = 0.5 * torch.atan2(2 * jxy, jxx - jyy) + math.pi / 2
+    return torch.cos(angle), torch.sin(angle)
+
+
+def smear_along(values: torch.Tensor, direction_x: torch.Tensor, direction_y: torch.Tensor,
+                half_length: float, taps: int) -> torch.Tensor:
+    """Average ``values`` over ``taps`` points on a line through each pixel along the given
+    direction (a straight brush stroke), with bilinear sampling (``grid_sample``)."""
+    height, width = values.shape[-2:]
+    if taps == 1 or half_length <= 0:
+        return values
+    ys = torch.linspace(-1, 1, height, device=values.device, dtype=values.dtype)
+    xs = torch.linspace(-1, 1, width, device=values.device, dtype=values.dtype)
+    base = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # (H, W, 2) as (x, y) grid units
+    # One pixel is 2 / (size - 1) grid units; the step is built once, (B, H, W, 2).
+    step = torch.stack([direction_x[:, 0] * (2.0 / max(width - 1, 1)),
+                        direction_y[:, 0] * (2.0 / max(height - 1, 1))], dim=-1)
+    total = torch.zeros_like(values)
+    for t in torch.linspace(-half_length, half_length, taps).tolist():
+        grid = torch.addcmul(base, step, torch.tensor(t, dtype=values.dtype, device=values.device))
+        total = total + F.grid_sample(values, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    return total / taps
+
+
+def per_image_quantiles(values: torch.Tensor, quantiles: torch.Tensor | list[float]) -> torch.Tensor:
+    """``(B, C, H, W)``, ``(Q,)`` -> ``(B, Q)``: quantiles of each image, from a strided
+    sample of at most 16384 values (plenty for levels and thresholds, and fast)."""
+    flat = values.flatten(1).float()
+    flat = flat[:, :: max(1, flat.shape[1] // 16384)]
+    q = torch.as_tensor(quantiles, dtype=torch.float32, device=values.device)
+    return torch.quantile(flat, q, dim=1).t().to(values.dtype)
+
+
+def rgb_to_lab(images: torch.Tensor) -> torch.Tensor:
+    """sRGB ``(B, 3, H, W)`` in [0, 1] -> CIE L*a*b* (D65): L in [0, 100], a and b about
+    [-100, 100]. Distances in Lab follow what the eye sees far better than in RGB."""
+    linear = torch.where(images <= 0.04045, images / 12.92, ((images.clamp_min(0) + 0.055) / 1.055) ** 2.4)
+    matrix = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]],
+                          device=images.device, dtype=images.dtype)
+    xyz = torch.einsum("ij,bjhw->bihw", matrix, linear)
+    white = torch.tensor([0.9505, 1.0, 1.089], device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
+    t = xyz / white
+    f = torch.where(t > 0.008856, t.clamp_min(1e-8) ** (1 / 3), 7.787 * t + 16 / 116)
+    return torch.cat([116 * f[:, 1:2] - 16, 500 * (f[:, 0:1] - f[:, 1:2]), 200 * (f[:, 1:2] - f[:, 2:3])], dim=1)

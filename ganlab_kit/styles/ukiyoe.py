@@ -11,12 +11,19 @@ Traits modelled, and where they are described (our words, not quotations):
 * **Bold keyblock outlines:** the key block (主版, *omohan*) prints the black contour
   lines that all colour blocks register to (Salter; Richard Lane, *Images from the
   Floating World*, 1978).
-* **Flat colour areas:** each block prints one even colour; we quantise to the palette
-  and clean small specks with a majority filter.
+* **Flat colour areas chosen by region:** each block prints one even colour over a
+  whole area. We first cut the photo into regions (k-means on colour *and* position,
+  in CIE Lab), then give each region one ink from its mean colour and where it lies:
+  a region along the top edge that is bluish, grey or dark is sky and gets a sky ink
+  (so a night sky stays indigo, never green); skin-coloured regions get pale flesh.
+* **Key-block lines on the main contours only:** lines of one even width where two
+  inks of clearly different lightness meet, plus the darkest thin features of the
+  photo (eyes, mouths, rigging) so faces and small structures survive.
 * **Bokashi** (ぼかし): gradation wiped onto the block by hand, typically the deep blue
   at the top of a sky or sea, famous in Hiroshige's *Fifty-three Stations of the
   Tōkaidō* (1833-34). Blue regions darken toward the top of the picture.
-* **Paper grain:** kōzo (mulberry) paper and the baren's rubbing leave a fine texture.
+* **Washi:** kōzo (mulberry) paper and the baren's rubbing leave fibres and a
+  slightly uneven take-up of each ink.
 
 A renderer is a caricature: no carver, no printer, no publisher's choice of subject.
 """
@@ -33,17 +40,19 @@ from . import filters
 # Approximate pigment colours (RGB in [0, 1]) read off museum reproductions; names in
 # English, then romanised Japanese.
 WOODBLOCK_PALETTE: dict[str, tuple[float, float, float]] = {
-    "paper (kizuki)": (0.93, 0.88, 0.76),
-    "sumi black": (0.12, 0.11, 0.11),
-    "prussian blue (bero-ai)": (0.11, 0.25, 0.47),
-    "light indigo (ai)": (0.47, 0.62, 0.71),
-    "vermilion (shu)": (0.82, 0.29, 0.18),
-    "pink (beni)": (0.89, 0.62, 0.58),
-    "ochre (odo)": (0.79, 0.62, 0.33),
-    "green (kusa)": (0.42, 0.53, 0.33),
-    "brown (taisha)": (0.49, 0.33, 0.23),
-    "grey (nezumi)": (0.58, 0.57, 0.55),
+    "paper (kizuki)": (0.94, 0.90, 0.79),
+    "sumi black": (0.13, 0.12, 0.12),
+    "prussian blue (bero-ai)": (0.13, 0.27, 0.50),
+    "light indigo (ai)": (0.55, 0.68, 0.76),
+    "vermilion (shu)": (0.83, 0.30, 0.18),
+    "pink (beni)": (0.88, 0.60, 0.58),
+    "pale flesh (hada)": (0.95, 0.84, 0.72),
+    "ochre (odo)": (0.80, 0.63, 0.33),
+    "green (kusa)": (0.42, 0.54, 0.36),
+    "brown (taisha)": (0.47, 0.31, 0.22),
+    "grey (nezumi)": (0.60, 0.59, 0.57),
 }
+SKY_INKS = ("light indigo (ai)", "prussian blue (bero-ai)", "paper (kizuki)", "pink (beni)")
 
 
 @dataclass(frozen=True)
@@ -51,16 +60,22 @@ class UkiyoeConfig:
     """Knobs of the ukiyo-e renderer (defaults tuned for 128-512 pixel images)."""
 
     palette: dict[str, tuple[float, float, float]] = field(default_factory=lambda: dict(WOODBLOCK_PALETTE))
-    smoothing_radius: int = 2  # Kuwahara radius before quantising: flat areas, kept edges
-    saturation_gain: float = 1.3  # photos are paler than printing inks
-    tone_lift: float = 0.75  # gamma < 1 lifts shadows, so dark photos do not print all black
-    majority_size: int = 5  # window of the majority filter that removes specks
-    outline_threshold: float = 0.09  # luminance jump between neighbouring blocks that gets a key line
-    outline_width: float = 0.7  # key line width scale (pixels)
+    smoothing_radius: int = 3  # Kuwahara radius before cutting regions: flat areas, kept edges
+    regions: int = 22  # k-means regions per image (each gets one ink)
+    position_weight: float = 25.0  # Lab units per image width: how much regions stay compact
+    lightness_weight: float = 5.0  # ink choice: how much lightness counts against hue
+    lightness_range: tuple[float, float] = (5.0, 100.0)  # the photo's 2%..98% lightness is stretched to this
+    chroma_gain: float = 1.15  # > 1: inks purer than the photo
+    majority_size: int = 3  # window of the majority filter that removes specks
+    border_smoothing: float = 1.5  # rounds off region borders (pixels of a 256-pixel image)
+    outline_contrast: float = 25.0  # Lab lightness jump between two inks that gets a key line
+    detail_lines: float = 0.12  # darkness of a thin feature (eye, mouth) that gets a key line
+    outline_width: float = 1.0  # key line width (pixels of a 256-pixel image)
     outline_colour: str = "sumi black"
     bokashi_colours: tuple[str, ...] = ("prussian blue (bero-ai)", "light indigo (ai)")
     bokashi_strength: float = 0.7  # how far the top edge moves toward deep indigo
-    grain_strength: float = 0.03
+    bokashi_depth: float = 0.45  # share of the picture's height the gradation reaches down
+    grain_strength: float = 0.035
 
     def __post_init__(self) -> None:
         if len(self.palette) < 2:
@@ -68,22 +83,73 @@ class UkiyoeConfig:
         for name in (self.outline_colour, *self.bokashi_colours):
             if name not in self.palette:
                 raise ValueError(f"{name!r} is not in the palette {sorted(self.palette)}")
+        if self.regions < 2:
+            raise ValueError(f"regions must be >= 2, got {self.regions}")
 
 
-def quantise_to_palette(images: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
-    """Index ``(B, H, W)`` of the nearest palette colour (``palette``: ``(K, 3)``).
+def kmeans_regions(lab: torch.Tensor, regions: int, position_weight: float, iterations: int = 8
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cut each image into ``regions`` clusters of similar colour *and* place.
 
-    Distance is Euclidean in RGB with the channels weighted by how much they matter to
-    the eye (a cheap stand-in for a perceptual colour space). Since
-    ``|p - c|^2 = |p|^2 - 2 p.c + |c|^2`` and ``|p|^2`` is the same for every ``c``, the
-    nearest colour maximises ``2 p.c - |c|^2``. Channels-last layout makes the K axis
-    contiguous, where ``argmax`` is fast.
+    ``lab``: ``(B, 3, h, w)``. Features are ``(L, a, b, x, y)`` with x, y in
+    ``[0, position_weight]``. Centres start on a fixed grid of pixels (deterministic),
+    then Lloyd iterations. Returns labels ``(B, h, w)`` and centres ``(B, K, 5)``.
     """
-    weights = torch.tensor([0.30, 0.59, 0.11], device=images.device, dtype=images.dtype).sqrt() * 1.7
-    pixels = (images * weights.view(1, 3, 1, 1)).permute(0, 2, 3, 1)  # (B, H, W, 3), channels last
-    centres = palette * weights  # (K, 3)
-    scores = 2 * pixels @ centres.t() - (centres * centres).sum(dim=1)  # (B, H, W, K)
-    return scores.argmax(dim=-1)
+    batch, _, height, width = lab.shape
+    ys = torch.linspace(0, position_weight * height / max(height, width), height, device=lab.device, dtype=lab.dtype)
+    xs = torch.linspace(0, position_weight * width / max(height, width), width, device=lab.device, dtype=lab.dtype)
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    features = torch.cat([lab, grid_x.expand(batch, 1, -1, -1), grid_y.expand(batch, 1, -1, -1)], dim=1)
+    points = features.flatten(2).transpose(1, 2)  # (B, N, 5)
+    columns = round(regions ** 0.5 * (width / height) ** 0.5) or 1
+    rows = -(-regions // columns)
+    seeds = [(min(height - 1, int((r + 0.5) * height / rows)), min(width - 1, int((c + 0.5) * width / columns)))
+             for r in range(rows) for c in range(columns)][:regions]
+    centres = torch.stack([features[:, :, y, x] for y, x in seeds], dim=1)  # (B, K, 5)
+    for _ in range(iterations):
+        labels = torch.cdist(points, centres).argmin(dim=2)  # (B, N)
+        one_hot = F.one_hot(labels, regions).to(lab.dtype)  # (B, N, K)
+        counts = one_hot.sum(dim=1)  # (B, K)
+        sums = one_hot.transpose(1, 2) @ points  # (B, K, 5)
+        centres = torch.where(counts[..., None] > 0, sums / counts[..., None].clamp_min(1), centres)
+    labels = torch.cdist(points, centres).argmin(dim=2)
+    return labels.view(batch, height, width), centres
+
+
+def choose_inks(centres: torch.Tensor, top_share: torch.Tensor, ink_lab: torch.Tensor, names: list[str],
+                lightness_weight: float = 1.0, horizon: float = float("inf")) -> torch.Tensor:
+    """``(B, K)`` ink index for each region from its mean colour and its place.
+
+    Cost = ``lightness_weight`` x lightness difference + chroma (a, b) difference in Lab
+    (both squared). A region that
+    lies along the top edge or in the upper half (``top_share`` > 0.25) and is bluish, grey or dark is
+    taken for sky and may only get a sky ink; no region but sky gets those pale inks
+    for free, so a wall stays a wall.
+    """
+    lightness = (centres[..., 0:1] - ink_lab[:, 0]) ** 2  # (B, K, I)
+    chroma = ((centres[..., 1:3].unsqueeze(2) - ink_lab[:, 1:3]) ** 2).sum(-1)
+    cost = lightness_weight * lightness + chroma
+    # Skin: a warm hue of moderate chroma, not dark -> pale flesh (faces stay faces,
+    # never vermilion). Hue angle 20-75 degrees, chroma 10-40 after the gain.
+    a, b = centres[..., 1], centres[..., 2]
+    hue = torch.rad2deg(torch.atan2(b, a))
+    chroma_c = torch.sqrt(a * a + b * b)
+    skin = (hue > 20) & (hue < 75) & (chroma_c > 10) & (chroma_c < 40) & (centres[..., 0] > 45)
+    if "pale flesh (hada)" in names:
+        flesh = names.index("pale flesh (hada)")
+        cost[..., flesh] = torch.where(skin, cost[..., flesh] * 0.2, cost[..., flesh])
+    sky_ink = torch.tensor([n in SKY_INKS for n in names], device=centres.device)
+    bluish_or_grey = (centres[..., 2] < 8) & (centres[..., 1] < 25)  # navy skies lean a little red
+    sky = (top_share > 0.25) & bluish_or_grey  # (B, K)
+    # The lower sky: a bluish region whose colour is close to a sky region's (Delta E < 12)
+    # and whose centre lies above ``horizon`` (position units) is sky too, even though it
+    # does not reach the top.
+    colour_distance = torch.cdist(centres[..., :3], centres[..., :3])  # (B, K, K)
+    near_sky = ((colour_distance < 12) & sky.unsqueeze(1)).any(dim=2)
+    sky = sky | (near_sky & bluish_or_grey & (centres[..., 4] < horizon))
+    big = torch.finfo(cost.dtype).max / 4
+    cost = torch.where(sky[..., None] & ~sky_ink, big, cost)
+    return cost.argmin(dim=2)
 
 
 def majority_filter(labels: torch.Tensor, num_labels: int, size: int) -> torch.Tensor:
@@ -95,10 +161,28 @@ def majority_filter(labels: torch.Tensor, num_labels: int, size: int) -> torch.T
     if size <= 1:
         return labels
     best_votes, best_label = None, None
-    for k in range(num_labels):
+    for k in torch.unique(labels).tolist():
         votes = filters.box_mean((labels == k).to(torch.float32).unsqueeze(1), size)[:, 0]  # (B, H, W)
         if best_votes is None:
-            best_votes, best_label = votes, torch.zeros_like(labels)
+            best_votes, best_label = votes, torch.full_like(labels, k)
+            continue
+        better = votes > best_votes
+        best_votes = torch.where(better, votes, best_votes)
+        best_label = torch.where(better, k, best_label)
+    return best_label
+
+
+def smooth_labels(labels: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Round off the borders of label areas: each label's mask is blurred (Gaussian,
+    ``sigma`` pixels) and every pixel takes the label with the strongest blurred mask.
+    Like a majority vote in a round window: specks vanish, corners soften, no staircase."""
+    if sigma <= 0:
+        return labels
+    best_votes, best_label = None, None
+    for k in torch.unique(labels).tolist():
+        votes = filters.gaussian_blur((labels == k).to(torch.float32).unsqueeze(1), sigma)[:, 0]
+        if best_votes is None:
+            best_votes, best_label = votes, torch.full_like(labels, k)
             continue
         better = votes > best_votes
         best_votes = torch.where(better, votes, best_votes)
@@ -111,58 +195,84 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     """Every intermediate of the ukiyo-e renderer; ``"final"`` is the print.
 
     ``images``: ``(B, 3, H, W)`` in [0, 1]; outputs have the same shape and range.
+    ``"regions"`` and ``"labels"`` are ``(B, H, W)`` integer maps; the rest are images.
     """
-    filters.check_images(images)
+    filters.check_renderable(images)
     batch, _, height, width = images.shape
     generator = filters.seeded_generator(seed)
+    scale = min(height, width) / 256.0
     names = list(config.palette)
     palette = torch.tensor([config.palette[n] for n in names], device=images.device, dtype=images.dtype)
+    ink_lab = filters.rgb_to_lab(palette.t().reshape(1, 3, -1, 1))[0, :, :, 0].t()  # (I, 3)
 
-    # Blocks are planned at half resolution (a print's colour areas are large; this is
-    # 4-8x cheaper), then enlarged; the key lines drawn later at full resolution cover
-    # the block edges, as the key block does in a real print.
+    # Regions are planned at half resolution (a print's colour areas are large; 4x
+    # cheaper), then enlarged; the key lines drawn at full resolution cover the seams.
     work = F.avg_pool2d(images, 2) if min(height, width) >= 64 else images
 
-    # 1. Flatten: Kuwahara smoothing; inks are more saturated and lighter than the photo.
+    # 1. Flatten (Kuwahara), then in Lab: stretch lightness to the full range of the
+    #    inks and raise chroma, since inks are purer than a photo's colours.
     smooth = filters.kuwahara(work, config.smoothing_radius)
-    gray = filters.luminance(smooth)
-    vivid = (gray + (smooth - gray) * config.saturation_gain).clamp(0.0, 1.0) ** config.tone_lift
+    lab = filters.rgb_to_lab(smooth)
+    low, high = filters.per_image_quantiles(lab[:, :1], [0.02, 0.98]).t()
+    lightness = config.lightness_range[0] + (config.lightness_range[1] - config.lightness_range[0]) * ((lab[:, :1] - low.view(-1, 1, 1, 1)) / (high - low).clamp_min(10).view(-1, 1, 1, 1))
+    lab = torch.cat([lightness.clamp(0, 100), lab[:, 1:] * config.chroma_gain], dim=1)
+    lab = filters.gaussian_blur(lab, 1.0)  # calmer region borders
 
-    # 2. One block per colour: nearest palette ink, then a majority filter for flat areas.
-    labels = quantise_to_palette(vivid, palette)
+    # 2. Regions by colour and place; one ink per region, chosen by its mean colour and
+    #    whether it is sky. Specks are voted away.
+    regions, centres = kmeans_regions(lab, config.regions, config.position_weight)
+    top_rows = max(1, regions.shape[1] // 8)
+    in_top = F.one_hot(regions[:, :top_rows].flatten(1), config.regions).float().sum(1)  # (B, K)
+    size = F.one_hot(regions.flatten(1), config.regions).float().sum(1).clamp_min(1)
+    touches_top = in_top / size * (regions.shape[1] / top_rows) / 4
+    upper = centres[..., 4] < 0.5 * config.position_weight * regions.shape[1] / max(regions.shape[1:])
+    inks = choose_inks(centres, torch.where(upper, 1.0, touches_top), ink_lab, names, config.lightness_weight,
+                       horizon=0.65 * config.position_weight * regions.shape[1] / max(regions.shape[1:]))  # (B, K)
+    labels = torch.gather(inks, 1, regions.flatten(1)).view_as(regions)
     labels = majority_filter(labels, len(names), config.majority_size)
     if labels.shape[-2:] != (height, width):
         labels = F.interpolate(labels[:, None].float(), size=(height, width), mode="nearest")[:, 0].long()
-        vivid = F.interpolate(vivid, size=(height, width), mode="bilinear", align_corners=False)
+        regions = F.interpolate(regions[:, None].float(), size=(height, width), mode="nearest")[:, 0].long()
+    # Smooth seams at full resolution: clean curves for the carver, no pixel staircase.
+    labels = smooth_labels(labels, config.border_smoothing * scale)
     flat = palette[labels].permute(0, 3, 1, 2)  # (B, 3, H, W)
 
-    # 3. Bokashi: blue blocks darken toward the top, as if the printer wiped ink on
-    #    the upper edge of the block. Strength falls from the top row to mid-height.
+    # 3. Bokashi: sky-blue blocks darken toward the top, as if the printer wiped extra
+    #    ink along the upper edge of the block.
     blue = torch.zeros_like(labels, dtype=images.dtype)
     for name in config.bokashi_colours:
         blue = blue + (labels == names.index(name)).to(images.dtype)
-    rows = torch.linspace(1.0, 0.0, height, device=images.device, dtype=images.dtype).view(1, 1, -1, 1)
-    gradient = (rows * 2 - 1).clamp_min(0.0) * config.bokashi_strength  # 1 at the top, 0 below mid
-    deep_blue = palette[names.index(config.bokashi_colours[0])].view(1, 3, 1, 1) * 0.3  # near indigo-black
-    printed = filters.lerp(flat, deep_blue, blue.unsqueeze(1) * gradient)
+    rows = torch.linspace(0.0, 1.0, height, device=images.device, dtype=images.dtype).view(1, 1, -1, 1)
+    gradient = (1.0 - rows / config.bokashi_depth).clamp_min(0.0) ** 1.2 * config.bokashi_strength
+    deep_blue = palette[names.index(config.bokashi_colours[0])].view(1, 3, 1, 1) * 0.45  # near indigo-black
+    bokashi = filters.lerp(flat, deep_blue, blue.unsqueeze(1) * gradient)
 
-    # 4. Key block: black lines where neighbouring blocks differ clearly in tone.
-    flat_gray = filters.luminance(flat)
-    jump = filters.edge_magnitude(flat_gray)
-    key = torch.sigmoid((jump - config.outline_threshold) / 0.015)
-    key = (filters.gaussian_blur(key, config.outline_width) * 2.0).clamp(0.0, 1.0)
+    # 4. Key block: lines of even width where two inks of clearly different lightness
+    #    meet, and along the photo's darkest thin features (eyes, mouths, rigging).
+    ink_l = ink_lab[:, 0][labels].unsqueeze(1)  # (B, 1, H, W)
+    jump = ink_l + filters.dilate(-ink_l, 3)  # lighter than its darkest neighbour: one line per seam
+    seams = (jump > config.outline_contrast).to(images.dtype)
+    gray = filters.luminance(images)
+    thin_dark = filters.gaussian_blur(gray, 3.0 * scale) - filters.gaussian_blur(gray, 0.8 * scale)
+    thin_dark = (thin_dark > config.detail_lines).to(images.dtype)
+    width_px = max(1, round(config.outline_width * scale))
+    lines = filters.dilate(torch.maximum(seams, thin_dark), width_px) if width_px > 1 else torch.maximum(seams, thin_dark)
+    key = filters.gaussian_blur(lines, 0.5 * max(scale, 0.5)).clamp(0.0, 1.0)
     ink = palette[names.index(config.outline_colour)].view(1, 3, 1, 1)
-    printed = filters.lerp(printed, ink, key)
+    printed = filters.lerp(bokashi, ink, key)
 
-    # 5. Paper grain: fine fibres under every ink.
+    # 5. Washi: fibres under every ink, and an uneven take-up of ink from the baren.
     grain = filters.fibre_texture(batch, height, width, generator, images, length=2.0)
-    final = (printed * (1.0 - config.grain_strength * grain)).clamp(0.0, 1.0)
+    mottle = filters.smooth_noise(batch, height, width, 6.0 * scale, generator, images)
+    final = (printed * (1.0 - config.grain_strength * (grain + 0.5 * mottle))).clamp(0.0, 1.0)
 
     return {
-        "smoothed": vivid,
+        "smoothed": smooth if smooth.shape[-2:] == (height, width)
+        else F.interpolate(smooth, size=(height, width), mode="bilinear", align_corners=False),
+        "regions": regions,
         "labels": labels,
         "flat_colours": flat,
-        "bokashi": printed,
+        "bokashi": bokashi,
         "keyblock": 1.0 - key,
         "final": final,
     }
