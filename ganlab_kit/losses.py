@@ -22,10 +22,14 @@ kind               discriminator loss (minimised)                          gener
 ``hinge``          E[relu(1 - t_real)] + E[relu(1 + t_fake)]              -E[t_fake]
 =================  =====================================================  ==========================================
 
+Image translation (pix2pix, CycleGAN) adds reconstruction terms on images, not logits:
+:func:`l1_loss`, :func:`cycle_loss`, :func:`identity_loss`, and
+:func:`translation_generator_loss` (the adversarial term as those papers weight it).
+
 References: Goodfellow et al. 2014 (minimax and the non-saturating trick); Mao et al.
 2017 (LSGAN, a-b-c = 0-1-1 coding); Arjovsky et al. 2017 (Wasserstein critic);
 Gulrajani et al. 2017 (gradient penalty); Lim & Ye 2017 and Miyato et al. 2018 (hinge);
-Mescheder et al. 2018 (R1).
+Mescheder et al. 2018 (R1); Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleGAN).
 """
 
 from __future__ import annotations

@@ -20,8 +20,12 @@ VISUALS = {"real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B"}
 
 def tiny(size=32, **kw):
     kw = {"batch_size": 2, "num_visuals": 2, "pool_size": 6, **kw}
-    return CycleGANRunConfig(image_size=size, generator=ResnetGeneratorConfig(width=8, blocks=2),
-                             discriminator=PatchDiscriminatorConfig(3, 8, 2), **kw)
+    return CycleGANRunConfig(
+        image_size=size,
+        generator=ResnetGeneratorConfig(width=8, blocks=2),
+        discriminator=PatchDiscriminatorConfig(3, 8, 2),
+        **kw,
+    )
 
 
 def unpaired(n=4, size=32, seed=0, channels=3):
@@ -35,7 +39,9 @@ def photos_and_ink():
     """Unpaired 32 px photo patches (domain A) and ink-wash renderings of other patches (domain B)."""
     loaded = photos.load_photos(photos.builtin_photos()[:2])
     domain_a = data.photo_patches(loaded, 4, data.PatchConfig(size=32), seed=0)
-    domain_b = data.rendered(data.photo_patches(loaded, 4, data.PatchConfig(size=32), seed=5), renderers.ink_wash(), cache=False)
+    domain_b = data.rendered(
+        data.photo_patches(loaded, 4, data.PatchConfig(size=32), seed=5), renderers.ink_wash(), cache=False
+    )
     return data.UnpairedDataset(domain_a, domain_b, seed=0)
 
 
@@ -43,14 +49,25 @@ def test_is_a_run_and_learns_photos_to_ink(photos_and_ink):
     run = CycleGANRun(tiny(batch_size=4), photos_and_ink, hyper=CycleGANHyper(generator_lr=1e-3, discriminator_lr=1e-3))
     assert isinstance(run, Run)
     history = [metrics_to_floats(run.step()) for _ in range(25)]
-    assert set(history[0]) == {"d_loss", "g_loss", "d_real", "d_fake", "d_A_loss", "d_B_loss", "adversarial_loss",
-                               "cycle_loss", "identity_loss"}
+    assert set(history[0]) == {
+        "d_loss",
+        "g_loss",
+        "d_real",
+        "d_fake",
+        "d_A_loss",
+        "d_B_loss",
+        "adversarial_loss",
+        "cycle_loss",
+        "identity_loss",
+    }
     mean = lambda key, part: sum(m[key] for m in part) / len(part)
     assert mean("cycle_loss", history[-3:]) < 0.8 * mean("cycle_loss", history[:3])
     assert mean("g_loss", history[-3:]) < mean("g_loss", history[:3])
     assert mean("d_loss", history[-3:]) < mean("d_loss", history[:3])
     for m in history:  # the whole objective with the paper's weights 10 and 5
-        assert m["g_loss"] == pytest.approx(m["adversarial_loss"] + 10 * m["cycle_loss"] + 5 * m["identity_loss"], rel=1e-5)
+        assert m["g_loss"] == pytest.approx(
+            m["adversarial_loss"] + 10 * m["cycle_loss"] + 5 * m["identity_loss"], rel=1e-5
+        )
         assert m["d_loss"] == pytest.approx((m["d_A_loss"] + m["d_B_loss"]) / 2, rel=1e-6)
     assert len(run.pool_a) == len(run.pool_b) == 6  # filled to pool_size by 25 steps of 4
 
@@ -70,7 +87,9 @@ def test_update_order_is_generators_then_d_a_then_d_b():
     assert order == ["generator", "discriminator_A", "discriminator_B"]
     # one optimizer moves both generators, as the paper's joint G step
     generator_params = {id(p) for group in run.generator_optimizer.param_groups for p in group["params"]}
-    assert generator_params == {id(p) for name in ("generator_AB", "generator_BA") for p in run.modules[name].parameters()}
+    assert generator_params == {
+        id(p) for name in ("generator_AB", "generator_BA") for p in run.modules[name].parameters()
+    }
 
 
 def test_visuals_are_both_round_trips_of_a_fixed_batch():
@@ -127,7 +146,9 @@ def test_checkpoint_of_the_swapped_domains_is_refused(tmp_path):
     ink_to_photo = CycleGANRun(tiny(domains=("ink_wash", "photo")), unpaired())
     path = save_run(tmp_path / "ink_to_photo.safetensors", ink_to_photo)
     before = {k: v.clone() for k, v in photo_to_ink.modules["generator_AB"].state_dict().items()}
-    with pytest.raises(CheckpointMismatch, match="domains: checkpoint \\['ink_wash', 'photo'\\] vs run \\['photo', 'ink_wash'\\]"):
+    with pytest.raises(
+        CheckpointMismatch, match="domains: checkpoint \\['ink_wash', 'photo'\\] vs run \\['photo', 'ink_wash'\\]"
+    ):
         photo_to_ink.load(path)
     assert all(torch.equal(v, photo_to_ink.modules["generator_AB"].state_dict()[k]) for k, v in before.items())
     with pytest.raises(CheckpointMismatch, match="image_size"):
@@ -155,7 +176,9 @@ def test_trains_on_a_cyclegan_folder_layout_and_names_a_one_image_style_folder(t
     lonely = tmp_path / "lonely"
     write_images(lonely / "trainA", 3)
     write_images(lonely / "trainB", 1)
-    with pytest.raises(ValueError, match=r"domain B \(ink\) of the training data has 1 image\(s\); it needs at least 2"):
+    with pytest.raises(
+        ValueError, match=r"domain B \(ink\) of the training data has 1 image\(s\); it needs at least 2"
+    ):
         CycleGANRun(tiny(domains=("photo", "ink")), data.cyclegan_folder(lonely, config=data.PatchConfig(size=32)))
 
 

@@ -4,8 +4,16 @@ import pytest
 import torch
 from torch import nn
 
-from ganlab_kit.nets import (PatchDiscriminator, PatchDiscriminatorConfig, ResnetGenerator, ResnetGeneratorConfig,
-                             UnetGenerator, UnetGeneratorConfig, parameter_count, receptive_field)
+from ganlab_kit.nets import (
+    PatchDiscriminator,
+    PatchDiscriminatorConfig,
+    ResnetGenerator,
+    ResnetGeneratorConfig,
+    UnetGenerator,
+    UnetGeneratorConfig,
+    parameter_count,
+    receptive_field,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -17,8 +25,15 @@ def conv(k, cin, cout, bias=True):
 
 def reference_resnet(blocks, w=64, c=3):
     # c7s1-w, d2w, d4w, blocks x R4w (two 3x3 convs), u2w, uw, c7s1-3; every conv has a bias (instance norm)
-    return (conv(7, c, w) + conv(3, w, 2 * w) + conv(3, 2 * w, 4 * w) + blocks * 2 * conv(3, 4 * w, 4 * w)
-            + conv(3, 4 * w, 2 * w) + conv(3, 2 * w, w) + conv(7, w, c))
+    return (
+        conv(7, c, w)
+        + conv(3, w, 2 * w)
+        + conv(3, 2 * w, 4 * w)
+        + blocks * 2 * conv(3, 4 * w, 4 * w)
+        + conv(3, 4 * w, 2 * w)
+        + conv(3, 2 * w, w)
+        + conv(7, w, c)
+    )
 
 
 def reference_unet_256(w=64, c=3):
@@ -79,7 +94,9 @@ def test_layer_lists_follow_the_papers():
     assert len(resnet.blocks) == 9
     assert sum(isinstance(m, nn.ConvTranspose2d) for m in resnet.modules()) == 2  # 2 down, 2 up
     # U-Net: no norm on the first encoder layer nor on the 1x1 bottleneck; dropout in 3 decoder stages
-    assert not any(isinstance(m, nn.BatchNorm2d) for m in unet.encoder[0]) and not any(isinstance(m, nn.BatchNorm2d) for m in unet.encoder[-1])
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in unet.encoder[0]) and not any(
+        isinstance(m, nn.BatchNorm2d) for m in unet.encoder[-1]
+    )
     dropouts = [m for m in unet.modules() if isinstance(m, nn.Dropout)]
     assert len(dropouts) == 3 and all(m.p == 0.5 for m in dropouts)
     assert [i for i, stage in enumerate(unet.decoder) if any(isinstance(m, nn.Dropout) for m in stage)] == [1, 2, 3]
@@ -91,10 +108,13 @@ def test_layer_lists_follow_the_papers():
     assert [c.stride[0] for c in convs] == [2, 2, 2, 1, 1]
 
 
-@pytest.mark.parametrize("make", [
-    lambda: ResnetGenerator(width=4, blocks=2, seed=0),
-    lambda: UnetGenerator(width=4, downs=5, seed=0),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ResnetGenerator(width=4, blocks=2, seed=0),
+        lambda: UnetGenerator(width=4, downs=5, seed=0),
+    ],
+)
 def test_tiny_generators_keep_the_shape_and_range(make):
     generator = make()
     images = torch.rand(2, 3, 32, 32) * 2 - 1
@@ -105,13 +125,18 @@ def test_tiny_generators_keep_the_shape_and_range(make):
 def test_tiny_discriminator_and_channel_counts():
     d = PatchDiscriminator(in_channels=6, width=4, layers=3, norm="batch", seed=0)
     assert d(torch.randn(2, 6, 32, 32)).shape == (2, 1, 2, 2)  # 32 -> 16 -> 8 -> 4 -> 3 -> 2
-    assert ResnetGenerator(in_channels=1, out_channels=3, width=4, blocks=1)(torch.randn(1, 1, 16, 16)).shape == (1, 3, 16, 16)
+    assert ResnetGenerator(in_channels=1, out_channels=3, width=4, blocks=1)(torch.randn(1, 1, 16, 16)).shape == (
+        1,
+        3,
+        16,
+        16,
+    )
 
 
 def test_init_is_normal_002_and_repeatable():
     a = UnetGenerator(width=16, downs=5, seed=3)
     b = UnetGenerator(width=16, downs=5, seed=3)
-    for pa, pb in zip(a.parameters(), b.parameters()):
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
     weights = torch.cat([m.weight.flatten() for m in a.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))])
     assert abs(weights.mean().item()) < 1e-3 and weights.std().item() == pytest.approx(0.02, rel=0.03)
@@ -122,10 +147,18 @@ def test_init_is_normal_002_and_repeatable():
 
 
 def test_configs_describe_themselves_for_checkpoints():
-    assert ResnetGeneratorConfig().to_dict() == {"architecture": "resnet_generator", "in_channels": 3, "out_channels": 3, "width": 64, "blocks": 9}
+    assert ResnetGeneratorConfig().to_dict() == {
+        "architecture": "resnet_generator",
+        "in_channels": 3,
+        "out_channels": 3,
+        "width": 64,
+        "blocks": 9,
+    }
     assert UnetGeneratorConfig().to_dict()["architecture"] == "unet_generator"
     assert PatchDiscriminatorConfig(norm="batch").to_dict()["norm"] == "batch"
-    assert ResnetGenerator.from_config(ResnetGeneratorConfig(width=2, blocks=1)).config == ResnetGeneratorConfig(width=2, blocks=1)
+    assert ResnetGenerator.from_config(ResnetGeneratorConfig(width=2, blocks=1)).config == ResnetGeneratorConfig(
+        width=2, blocks=1
+    )
 
 
 def test_bad_sizes_and_settings_are_named():

@@ -39,8 +39,12 @@ def ink_pairs():
 
 def tiny(size=32, downs=5, **kw):
     kw = {"batch_size": 4, "num_visuals": 3, **kw}
-    return Pix2PixRunConfig(image_size=size, generator=UnetGeneratorConfig(width=8, downs=downs),
-                            discriminator=PatchDiscriminatorConfig(in_channels=6, width=8, layers=2, norm="batch"), **kw)
+    return Pix2PixRunConfig(
+        image_size=size,
+        generator=UnetGeneratorConfig(width=8, downs=downs),
+        discriminator=PatchDiscriminatorConfig(in_channels=6, width=8, layers=2, norm="batch"),
+        **kw,
+    )
 
 
 def synthetic(n=4, size=32, seed=0):
@@ -74,7 +78,7 @@ def test_visuals_are_the_fixed_held_out_batch_and_change_nothing(ink_pairs):
     assert all(v.shape == (3, 3, 32, 32) and v.device.type == "cpu" for v in shown.values())
     assert float(shown["output"].abs().max()) <= 1.0
     # input and target come from held_out, chosen once: each shown input is one of its photos, target its pair
-    for source, target in zip(shown["input"], shown["target"]):
+    for source, target in zip(shown["input"], shown["target"], strict=True):
         index = next(i for i in range(len(held_out)) if torch.equal(held_out[i]["A"], source))
         assert torch.equal(held_out[index]["B"], target)
     run.step()
@@ -87,6 +91,7 @@ def test_visuals_are_the_fixed_held_out_batch_and_change_nothing(ink_pairs):
     assert not all(torch.equal(v, run.generator.state_dict()[k]) for k, v in before.items())
     # a shadow copy gives the same picture
     import copy
+
     assert torch.equal(run.visuals({"generator": copy.deepcopy(run.generator)})["output"], again["output"])
 
 
@@ -148,7 +153,8 @@ def test_exact_resume_with_dropout(tmp_path):
 
 
 def test_checkpoint_of_another_direction_or_model_is_refused_and_nothing_changes(tmp_path):
-    from ganlab_kit.nets import PatchDiscriminatorConfig as P, ResnetGeneratorConfig
+    from ganlab_kit.nets import PatchDiscriminatorConfig as P
+    from ganlab_kit.nets import ResnetGeneratorConfig
     from ganlab_kit.train.cyclegan import CycleGANRun, CycleGANRunConfig
 
     a_to_b = Pix2PixRun(tiny(), synthetic())
@@ -158,9 +164,16 @@ def test_checkpoint_of_another_direction_or_model_is_refused_and_nothing_changes
     with pytest.raises(CheckpointMismatch, match="direction: checkpoint 'BtoA' vs run 'AtoB'"):
         a_to_b.load(path)
     assert all(torch.equal(v, a_to_b.generator.state_dict()[k]) for k, v in before.items())
-    cyclegan = CycleGANRun(CycleGANRunConfig(image_size=32, generator=ResnetGeneratorConfig(width=4, blocks=1),
-                                             discriminator=P(3, 4, 2), batch_size=2, num_visuals=2),
-                           data.UnpairedDataset(data.ImageSet("a", synthetic().a), data.ImageSet("b", synthetic().b)))
+    cyclegan = CycleGANRun(
+        CycleGANRunConfig(
+            image_size=32,
+            generator=ResnetGeneratorConfig(width=4, blocks=1),
+            discriminator=P(3, 4, 2),
+            batch_size=2,
+            num_visuals=2,
+        ),
+        data.UnpairedDataset(data.ImageSet("a", synthetic().a), data.ImageSet("b", synthetic().b)),
+    )
     cycle_path = save_run(tmp_path / "cyclegan.safetensors", cyclegan)
     with pytest.raises(CheckpointMismatch, match="holds a CYCLEGAN .* this run is a PIX2PIX"):
         a_to_b.load(cycle_path)

@@ -10,7 +10,7 @@ from ganlab_kit.train.schedules import linear_decay
 
 def mean_abs(a, b):
     """E|a - b| by plain Python, one number at a time."""
-    pairs = list(zip(a.flatten().tolist(), b.flatten().tolist()))
+    pairs = list(zip(a.flatten().tolist(), b.flatten().tolist(), strict=True))
     return sum(abs(x - y) for x, y in pairs) / len(pairs)
 
 

@@ -7,7 +7,19 @@ from .resnet import ResidualBlock, ResnetGenerator, ResnetGeneratorConfig
 from .unet import UnetGenerator, UnetGeneratorConfig
 
 __all__ = [
-    "DCGANConfig", "DCGANDiscriminator", "DCGANGenerator", "PatchDiscriminator", "PatchDiscriminatorConfig",
-    "ResidualBlock", "ResnetGenerator", "ResnetGeneratorConfig", "UnetGenerator", "UnetGeneratorConfig",
-    "build_dcgan", "dcgan_init_", "normal_init_", "parameter_count", "receptive_field",
+    "DCGANConfig",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "PatchDiscriminator",
+    "PatchDiscriminatorConfig",
+    "ResidualBlock",
+    "ResnetGenerator",
+    "ResnetGeneratorConfig",
+    "UnetGenerator",
+    "UnetGeneratorConfig",
+    "build_dcgan",
+    "dcgan_init_",
+    "normal_init_",
+    "parameter_count",
+    "receptive_field",
 ]

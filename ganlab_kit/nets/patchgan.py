@@ -68,33 +68,39 @@ class PatchDiscriminator(nn.Module):
     """images (B, in_channels, H, W) -> patch logits (B, 1, H', W') (30x30 for 256 px at the
     defaults). Weights drawn from N(0, 0.02) (``seed`` makes them repeatable)."""
 
-    def __init__(self, in_channels: int = 3, width: int = 64, layers: int = 3, norm: str = "instance",
-                 *, seed: int | None = None) -> None:
+    def __init__(
+        self, in_channels: int = 3, width: int = 64, layers: int = 3, norm: str = "instance", *, seed: int | None = None
+    ) -> None:
         super().__init__()
-        self.config = config = PatchDiscriminatorConfig(in_channels, width, layers, norm)
+        self.config = PatchDiscriminatorConfig(in_channels, width, layers, norm)
         batch = norm == "batch"
 
         def norm_layer(channels: int) -> nn.Module:
             # instance norm without learned parameters, as in the reference implementation
             return nn.BatchNorm2d(channels) if batch else nn.InstanceNorm2d(channels)
 
-        widths = [width * min(2 ** n, 8) for n in range(layers + 1)]  # w, 2w, 4w, 8w, 8w, ...
+        widths = [width * min(2**n, 8) for n in range(layers + 1)]  # w, 2w, 4w, 8w, 8w, ...
         body: list[nn.Module] = [nn.Conv2d(in_channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
         for n in range(1, layers + 1):
             stride = 2 if n < layers else 1  # the last hidden layer keeps the size (n -> n - 1)
-            body += [nn.Conv2d(widths[n - 1], widths[n], 4, stride, 1, bias=not batch), norm_layer(widths[n]),
-                     nn.LeakyReLU(0.2, inplace=True)]
+            body += [
+                nn.Conv2d(widths[n - 1], widths[n], 4, stride, 1, bias=not batch),
+                norm_layer(widths[n]),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
         self.body = nn.Sequential(*body)
         self.head = nn.Conv2d(widths[-1], 1, 4, 1, 1)  # one logit per patch
         normal_init_(self, torch.Generator().manual_seed(seed) if seed is not None else None)
 
     @classmethod
-    def from_config(cls, config: PatchDiscriminatorConfig, *, seed: int | None = None) -> "PatchDiscriminator":
+    def from_config(cls, config: PatchDiscriminatorConfig, *, seed: int | None = None) -> PatchDiscriminator:
         return cls(config.in_channels, config.width, config.layers, config.norm, seed=seed)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if images.dim() != 4 or images.shape[1] != self.config.in_channels:
-            raise ValueError(f"PatchDiscriminator expects images (B, {self.config.in_channels}, H, W), got {tuple(images.shape)}")
+            raise ValueError(
+                f"PatchDiscriminator expects images (B, {self.config.in_channels}, H, W), got {tuple(images.shape)}"
+            )
         return self.head(self.body(images))  # (B, 1, H', W')
 
 

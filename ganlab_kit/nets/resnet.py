@@ -75,8 +75,9 @@ class ResnetGenerator(nn.Module):
     """images (B, in_channels, H, W) -> images (B, out_channels, H, W) in [-1, 1]; H and W
     multiples of 4. Weights drawn from N(0, 0.02) (``seed`` makes them repeatable)."""
 
-    def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, blocks: int = 9,
-                 *, seed: int | None = None) -> None:
+    def __init__(
+        self, in_channels: int = 3, out_channels: int = 3, width: int = 64, blocks: int = 9, *, seed: int | None = None
+    ) -> None:
         super().__init__()
         self.config = config = ResnetGeneratorConfig(in_channels, out_channels, width, blocks)
         w = config.width
@@ -85,26 +86,31 @@ class ResnetGenerator(nn.Module):
             return [conv, nn.InstanceNorm2d(channels), nn.ReLU(inplace=True)]
 
         self.encoder = nn.Sequential(
-            nn.ReflectionPad2d(3), *conv_norm_relu(nn.Conv2d(config.in_channels, w, 7), w),   # (B, w, H, W)
-            *conv_norm_relu(nn.Conv2d(w, 2 * w, 3, stride=2, padding=1), 2 * w),              # (B, 2w, H/2, W/2)
-            *conv_norm_relu(nn.Conv2d(2 * w, 4 * w, 3, stride=2, padding=1), 4 * w),          # (B, 4w, H/4, W/4)
+            nn.ReflectionPad2d(3),
+            *conv_norm_relu(nn.Conv2d(config.in_channels, w, 7), w),  # (B, w, H, W)
+            *conv_norm_relu(nn.Conv2d(w, 2 * w, 3, stride=2, padding=1), 2 * w),  # (B, 2w, H/2, W/2)
+            *conv_norm_relu(nn.Conv2d(2 * w, 4 * w, 3, stride=2, padding=1), 4 * w),  # (B, 4w, H/4, W/4)
         )
         self.blocks = nn.Sequential(*[ResidualBlock(4 * w) for _ in range(config.blocks)])  # (B, 4w, H/4, W/4)
         # output_padding=1 makes each transposed conv exactly double the size: (n-1)*2 - 2 + 3 + 1 = 2n
         self.decoder = nn.Sequential(
             *conv_norm_relu(nn.ConvTranspose2d(4 * w, 2 * w, 3, stride=2, padding=1, output_padding=1), 2 * w),  # H/2
-            *conv_norm_relu(nn.ConvTranspose2d(2 * w, w, 3, stride=2, padding=1, output_padding=1), w),          # H
-            nn.ReflectionPad2d(3), nn.Conv2d(w, config.out_channels, 7), nn.Tanh(),                             # (B, out, H, W)
+            *conv_norm_relu(nn.ConvTranspose2d(2 * w, w, 3, stride=2, padding=1, output_padding=1), w),  # H
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(w, config.out_channels, 7),
+            nn.Tanh(),  # (B, out, H, W)
         )
         normal_init_(self, torch.Generator().manual_seed(seed) if seed is not None else None)
 
     @classmethod
-    def from_config(cls, config: ResnetGeneratorConfig, *, seed: int | None = None) -> "ResnetGenerator":
+    def from_config(cls, config: ResnetGeneratorConfig, *, seed: int | None = None) -> ResnetGenerator:
         return cls(config.in_channels, config.out_channels, config.width, config.blocks, seed=seed)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         channels = self.config.in_channels
         if images.dim() != 4 or images.shape[1] != channels or images.shape[-1] % 4 or images.shape[-2] % 4:
-            raise ValueError(f"ResnetGenerator expects images (B, {channels}, H, W) with H and W multiples of 4, "
-                             f"got {tuple(images.shape)}")
+            raise ValueError(
+                f"ResnetGenerator expects images (B, {channels}, H, W) with H and W multiples of 4, "
+                f"got {tuple(images.shape)}"
+            )
         return self.decoder(self.blocks(self.encoder(images)))

@@ -60,18 +60,20 @@ class UnetGeneratorConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"UnetGeneratorConfig.{name} must be a positive int, got {value!r}")
         if not isinstance(self.downs, int) or self.downs < 5:
-            raise ValueError(f"UnetGeneratorConfig.downs must be an int >= 5 (8 for 256 px, 5 for 32 px), got {self.downs!r}")
+            raise ValueError(
+                f"UnetGeneratorConfig.downs must be an int >= 5 (8 for 256 px, 5 for 32 px), got {self.downs!r}"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"UnetGeneratorConfig.dropout must be in [0, 1), got {self.dropout!r}")
 
     @property
     def multiple(self) -> int:
         """Image sides must be multiples of this (2 ** downs)."""
-        return 2 ** self.downs
+        return 2**self.downs
 
     def channels(self, stage: int) -> int:
         """Channels of encoder stage ``stage`` (0-based): w, 2w, 4w, then 8w."""
-        return self.width * min(2 ** stage, 8)
+        return self.width * min(2**stage, 8)
 
     def to_dict(self) -> dict:
         return {"architecture": "unet_generator", **asdict(self)}
@@ -84,8 +86,16 @@ class UnetGenerator(nn.Module):
     ``encoder[i]`` makes e(i+1) of the module docstring's table, ``decoder[j]`` makes d(j).
     """
 
-    def __init__(self, in_channels: int = 3, out_channels: int = 3, width: int = 64, downs: int = 8,
-                 dropout: float = 0.5, *, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        width: int = 64,
+        downs: int = 8,
+        dropout: float = 0.5,
+        *,
+        seed: int | None = None,
+    ) -> None:
         super().__init__()
         self.config = config = UnetGeneratorConfig(in_channels, out_channels, width, downs, dropout)
         c = config.channels
@@ -104,23 +114,36 @@ class UnetGenerator(nn.Module):
         for j in range(last):  # d0 .. d(downs-2): ReLU, transposed conv, batch norm (, dropout)
             stage = last - j  # the encoder stage this decoder stage's input came from
             inputs = c(stage) if j == 0 else 2 * c(stage)  # d0 sees the bottleneck alone, the others input ++ skip
-            layers = [nn.ReLU(inplace=True), nn.ConvTranspose2d(inputs, c(stage - 1), 4, 2, 1, bias=False), nn.BatchNorm2d(c(stage - 1))]
+            layers = [
+                nn.ReLU(inplace=True),
+                nn.ConvTranspose2d(inputs, c(stage - 1), 4, 2, 1, bias=False),
+                nn.BatchNorm2d(c(stage - 1)),
+            ]
             if 1 <= j <= downs - 5 and dropout > 0:
                 layers.append(nn.Dropout(dropout))
             decoder.append(nn.Sequential(*layers))
-        decoder.append(nn.Sequential(nn.ReLU(inplace=True), nn.ConvTranspose2d(2 * c(0), out_channels, 4, 2, 1), nn.Tanh()))
+        decoder.append(
+            nn.Sequential(nn.ReLU(inplace=True), nn.ConvTranspose2d(2 * c(0), out_channels, 4, 2, 1), nn.Tanh())
+        )
         self.decoder = nn.ModuleList(decoder)
         normal_init_(self, torch.Generator().manual_seed(seed) if seed is not None else None)
 
     @classmethod
-    def from_config(cls, config: UnetGeneratorConfig, *, seed: int | None = None) -> "UnetGenerator":
+    def from_config(cls, config: UnetGeneratorConfig, *, seed: int | None = None) -> UnetGenerator:
         return cls(config.in_channels, config.out_channels, config.width, config.downs, config.dropout, seed=seed)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         channels, multiple = self.config.in_channels, self.config.multiple
-        if images.dim() != 4 or images.shape[1] != channels or images.shape[-1] % multiple or images.shape[-2] % multiple:
-            raise ValueError(f"UnetGenerator(downs={self.config.downs}) expects images (B, {channels}, H, W) with H and W "
-                             f"multiples of {multiple}, got {tuple(images.shape)}")
+        if (
+            images.dim() != 4
+            or images.shape[1] != channels
+            or images.shape[-1] % multiple
+            or images.shape[-2] % multiple
+        ):
+            raise ValueError(
+                f"UnetGenerator(downs={self.config.downs}) expects images (B, {channels}, H, W) with H and W "
+                f"multiples of {multiple}, got {tuple(images.shape)}"
+            )
         skips = []
         h = images
         for stage in self.encoder:  # e1 .. e(downs)

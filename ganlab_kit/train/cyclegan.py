@@ -26,9 +26,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -41,8 +42,19 @@ from ..nets.resnet import ResnetGenerator, ResnetGeneratorConfig
 from .accel import PRECISIONS, Accelerator, set_requires_grad, unwrap
 from .image_pool import ImagePool
 from .pix2pix import TRANSLATION_LOSSES
-from .run import (D_FAKE, D_LOSS, D_REAL, G_LOSS, PendingHyper, RunState, hyper_field, hyper_from_dict, hyper_to_dict,
-                  set_learning_rate, validate_hyper)
+from .run import (
+    D_FAKE,
+    D_LOSS,
+    D_REAL,
+    G_LOSS,
+    PendingHyper,
+    RunState,
+    hyper_field,
+    hyper_from_dict,
+    hyper_to_dict,
+    set_learning_rate,
+    validate_hyper,
+)
 from .schedules import check_schedule, linear_decay
 from .style_inputs import check_batch, check_dataset, fixed_batch
 
@@ -56,10 +68,14 @@ class CycleGANHyper:
 
     loss: str = hyper_field("lsgan", choices=TRANSLATION_LOSSES, help="adversarial loss (the paper: lsgan)")
     generator_lr: float = hyper_field(2e-4, low=1e-7, high=1.0, log=True, help="learning rate of both generators")
-    discriminator_lr: float = hyper_field(2e-4, low=1e-7, high=1.0, log=True, help="learning rate of both discriminators")
+    discriminator_lr: float = hyper_field(
+        2e-4, low=1e-7, high=1.0, log=True, help="learning rate of both discriminators"
+    )
     betas: tuple[float, float] = hyper_field((0.5, 0.999), low=0.0, high=0.9999, help="Adam's (beta1, beta2)")
     cycle_weight: float = hyper_field(10.0, low=0.0, high=1000.0, help="lambda: weight of the cycle loss")
-    identity_weight: float = hyper_field(5.0, low=0.0, high=1000.0, help="weight of the identity loss (the paper: 0.5 lambda)")
+    identity_weight: float = hyper_field(
+        5.0, low=0.0, high=1000.0, help="weight of the identity loss (the paper: 0.5 lambda)"
+    )
 
     def validate(self) -> None:
         if not (isinstance(self.betas, tuple) and len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas)):
@@ -102,7 +118,9 @@ def cyclegan_step(
     if hyper.loss not in TRANSLATION_LOSSES:
         raise ValueError(f"unknown loss {hyper.loss!r} for CycleGAN; choose one of: {', '.join(TRANSLATION_LOSSES)}")
     accel = accel or Accelerator(real_a.device)
-    raw_a, raw_b = raw_discriminators if raw_discriminators is not None else (unwrap(discriminator_a), unwrap(discriminator_b))
+    raw_a, raw_b = (
+        raw_discriminators if raw_discriminators is not None else (unwrap(discriminator_a), unwrap(discriminator_b))
+    )
 
     # ---- both generators
     set_requires_grad(raw_a, False)
@@ -113,8 +131,9 @@ def cyclegan_step(
             reconstructed_a = generator_ba(fake_b)  # and back
             fake_a = generator_ba(real_b)  # a styled image as a photo
             reconstructed_b = generator_ab(fake_a)
-            adversarial = (translation_generator_loss(discriminator_b(fake_b).float(), hyper.loss)
-                           + translation_generator_loss(discriminator_a(fake_a).float(), hyper.loss))
+            adversarial = translation_generator_loss(
+                discriminator_b(fake_b).float(), hyper.loss
+            ) + translation_generator_loss(discriminator_a(fake_a).float(), hyper.loss)
             if hyper.identity_weight > 0:
                 identity_b, identity_a = generator_ab(real_b), generator_ba(real_a)
         cycle = cycle_loss(real_a.float(), reconstructed_a.float(), real_b.float(), reconstructed_b.float())
@@ -190,7 +209,10 @@ class CycleGANRunConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if self.image_size % 4:
-            raise ValueError(f"the ResNet generator halves the image twice: image_size must be a multiple of 4, got {self.image_size}")
+            raise ValueError(
+                "the ResNet generator halves the image twice: image_size must be a multiple of 4, "
+                f"got {self.image_size}"
+            )
         if not isinstance(self.pool_size, int) or self.pool_size < 0:
             raise ValueError(f"pool_size must be an int >= 0, got {self.pool_size!r}")
         self.domains = tuple(self.domains)
@@ -198,13 +220,20 @@ class CycleGANRunConfig:
             raise ValueError(f"domains must be two different names (A, B), got {self.domains!r}")
         g = self.generator
         if not (g.in_channels == g.out_channels == self.discriminator.in_channels):
-            raise ValueError("CycleGAN maps images to images of the same kind: generator in/out channels and "
-                             f"discriminator in_channels must agree, got {g.in_channels}/{g.out_channels}/{self.discriminator.in_channels}")
+            raise ValueError(
+                "CycleGAN maps images to images of the same kind: generator in/out channels and "
+                f"discriminator in_channels must agree, got {g.in_channels}/{g.out_channels}/"
+                f"{self.discriminator.in_channels}"
+            )
         check_schedule(self.total_steps, self.decay_steps)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "domains": list(self.domains), "generator": self.generator.to_dict(),
-                "discriminator": self.discriminator.to_dict()}
+        return {
+            **dataclasses.asdict(self),
+            "domains": list(self.domains),
+            "generator": self.generator.to_dict(),
+            "discriminator": self.discriminator.to_dict(),
+        }
 
 
 def _domain_sizes(data: Dataset) -> dict[str, int]:
@@ -229,8 +258,14 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
 
     visual_modules: tuple[str, ...] = ("generator_AB", "generator_BA")
 
-    def __init__(self, config: CycleGANRunConfig, data: Dataset, device: torch.device | str = "cpu",
-                 hyper: CycleGANHyper | None = None, held_out: Dataset | None = None) -> None:
+    def __init__(
+        self,
+        config: CycleGANRunConfig,
+        data: Dataset,
+        device: torch.device | str = "cpu",
+        hyper: CycleGANHyper | None = None,
+        held_out: Dataset | None = None,
+    ) -> None:
         hyper = hyper or CycleGANHyper()
         validate_hyper(hyper)
         checks = dict(image_size=config.image_size, channels=config.generator.in_channels, model=MODEL, paired=False)
@@ -240,15 +275,24 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
             for domain, count in _domain_sizes(source).items():
                 if count < MIN_DOMAIN_IMAGES:
                     label = config.domains["AB".index(domain)]
-                    raise ValueError(f"CycleGAN: domain {domain} ({label}) of {name} has {count} image(s); it needs at least "
-                                     f"{MIN_DOMAIN_IMAGES} to learn a style rather than copy one picture. Add images to the folder.")
+                    raise ValueError(
+                        f"CycleGAN: domain {domain} ({label}) of {name} has {count} image(s); it needs at least "
+                        f"{MIN_DOMAIN_IMAGES} to learn a style rather than copy one picture. Add images to the folder."
+                    )
             check_dataset(source, name=name, **checks)
-        visual_a, visual_b = fixed_batch(held_out if held_out is not None else data, config.num_visuals, config.seed + 3,
-                                         name="the held-out data" if held_out is not None else "the training data", **checks)
+        visual_a, visual_b = fixed_batch(
+            held_out if held_out is not None else data,
+            config.num_visuals,
+            config.seed + 3,
+            name="the held-out data" if held_out is not None else "the training data",
+            **checks,
+        )
 
         self.config = config
         self._hyper, self._pending_hyper = hyper, None
-        self.accel = Accelerator(device, precision=config.precision, channels_last=config.channels_last, compile=config.compile)
+        self.accel = Accelerator(
+            device, precision=config.precision, channels_last=config.channels_last, compile=config.compile
+        )
         self.device = self.accel.device
         self.stream = BatchStream(data, config.batch_size, seed=config.seed)
         seed = config.seed
@@ -262,12 +306,15 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
         self._modules = {name: p.raw for name, p in prepared.items()}
         self.forward_modules = {name: p.forward for name, p in prepared.items()}
         g_ab, g_ba = self._modules["generator_AB"], self._modules["generator_BA"]
-        self.generator_optimizer = torch.optim.Adam(itertools.chain(g_ab.parameters(), g_ba.parameters()),
-                                                    lr=hyper.generator_lr, betas=hyper.betas)
-        self.discriminator_a_optimizer = torch.optim.Adam(self._modules["discriminator_A"].parameters(),
-                                                          lr=hyper.discriminator_lr, betas=hyper.betas)
-        self.discriminator_b_optimizer = torch.optim.Adam(self._modules["discriminator_B"].parameters(),
-                                                          lr=hyper.discriminator_lr, betas=hyper.betas)
+        self.generator_optimizer = torch.optim.Adam(
+            itertools.chain(g_ab.parameters(), g_ba.parameters()), lr=hyper.generator_lr, betas=hyper.betas
+        )
+        self.discriminator_a_optimizer = torch.optim.Adam(
+            self._modules["discriminator_A"].parameters(), lr=hyper.discriminator_lr, betas=hyper.betas
+        )
+        self.discriminator_b_optimizer = torch.optim.Adam(
+            self._modules["discriminator_B"].parameters(), lr=hyper.discriminator_lr, betas=hyper.betas
+        )
         self.pool_a = ImagePool(config.pool_size, seed=seed + 4)
         self.pool_b = ImagePool(config.pool_size, seed=seed + 5)
         self.visual_a, self.visual_b = visual_a, visual_b
@@ -288,13 +335,21 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
 
     @property
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"generator": self.generator_optimizer, "discriminator_A": self.discriminator_a_optimizer,
-                "discriminator_B": self.discriminator_b_optimizer}
+        return {
+            "generator": self.generator_optimizer,
+            "discriminator_A": self.discriminator_a_optimizer,
+            "discriminator_B": self.discriminator_b_optimizer,
+        }
 
     def architecture(self) -> dict[str, Any]:
-        return {"architecture": MODEL, "image_size": self.config.image_size, "channels": self.config.generator.in_channels,
-                "domains": list(self.config.domains), "generator": self.config.generator.to_dict(),
-                "discriminator": self.config.discriminator.to_dict()}
+        return {
+            "architecture": MODEL,
+            "image_size": self.config.image_size,
+            "channels": self.config.generator.in_channels,
+            "domains": list(self.config.domains),
+            "generator": self.config.generator.to_dict(),
+            "discriminator": self.config.discriminator.to_dict(),
+        }
 
     def on_hyper_change(self, old: CycleGANHyper, new: CycleGANHyper) -> None:
         for optimizer in self.optimizers.values():
@@ -315,10 +370,20 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
         real_a, real_b = self._next_batch()
         f = self.forward_modules
         metrics = cyclegan_step(
-            f["generator_AB"], f["generator_BA"], f["discriminator_A"], f["discriminator_B"],
-            self.generator_optimizer, self.discriminator_a_optimizer, self.discriminator_b_optimizer,
-            real_a, real_b, self._hyper, self.pool_a, self.pool_b,
-            raw_discriminators=(self._modules["discriminator_A"], self._modules["discriminator_B"]), accel=self.accel,
+            f["generator_AB"],
+            f["generator_BA"],
+            f["discriminator_A"],
+            f["discriminator_B"],
+            self.generator_optimizer,
+            self.discriminator_a_optimizer,
+            self.discriminator_b_optimizer,
+            real_a,
+            real_b,
+            self._hyper,
+            self.pool_a,
+            self.pool_b,
+            raw_discriminators=(self._modules["discriminator_A"], self._modules["discriminator_B"]),
+            accel=self.accel,
         )
         self.steps_done += 1
         return metrics
@@ -333,8 +398,14 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
         g_ab, g_ba = unwrap(modules["generator_AB"]), unwrap(modules["generator_BA"])
         fake_b = _translate(g_ab, self.visual_a)
         fake_a = _translate(g_ba, self.visual_b)
-        return {"real_A": self.visual_a.clone(), "fake_B": fake_b, "rec_A": _translate(g_ba, fake_b),
-                "real_B": self.visual_b.clone(), "fake_A": fake_a, "rec_B": _translate(g_ab, fake_a)}
+        return {
+            "real_A": self.visual_a.clone(),
+            "fake_B": fake_b,
+            "rec_A": _translate(g_ba, fake_b),
+            "real_B": self.visual_b.clone(),
+            "fake_A": fake_a,
+            "rec_B": _translate(g_ab, fake_a),
+        }
 
     def state_dict(self) -> RunState:
         pools = {"A": self.pool_a.state_dict(), "B": self.pool_b.state_dict()}
@@ -352,8 +423,11 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
             modules={name: module.state_dict() for name, module in self._modules.items()},
             optimizers={name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
             generators={f"pool_{name}": p["generator"] for name, p in pools.items()},
-            tensors={"visual_A": self.visual_a, "visual_B": self.visual_b,
-                     **{f"pool_{name}": p["images"] for name, p in pools.items()}},
+            tensors={
+                "visual_A": self.visual_a,
+                "visual_B": self.visual_b,
+                **{f"pool_{name}": p["images"] for name, p in pools.items()},
+            },
             state=state,
         )
 
@@ -369,8 +443,14 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
             optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))
         for name, pool in (("A", self.pool_a), ("B", self.pool_b)):
             saved = state.state["pools"][name]
-            pool.load_state_dict({"images": state.tensors[f"pool_{name}"].to(self.device), "generator": state.generators[f"pool_{name}"],
-                                  "count": saved["count"], "size": saved["size"]})
+            pool.load_state_dict(
+                {
+                    "images": state.tensors[f"pool_{name}"].to(self.device),
+                    "generator": state.generators[f"pool_{name}"],
+                    "count": saved["count"],
+                    "size": saved["size"],
+                }
+            )
         self.visual_a, self.visual_b = state.tensors["visual_A"].clone(), state.tensors["visual_B"].clone()
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])

@@ -48,8 +48,10 @@ class ImagePool:
         if self.images is None:
             self.images = torch.empty((self.size, *fakes.shape[1:]), dtype=fakes.dtype, device=fakes.device)
         elif self.images.shape[1:] != fakes.shape[1:]:
-            raise ValueError(f"the pool holds images of shape {tuple(self.images.shape[1:])}, "
-                             f"got a batch of {tuple(fakes.shape[1:])}")
+            raise ValueError(
+                f"the pool holds images of shape {tuple(self.images.shape[1:])}, "
+                f"got a batch of {tuple(fakes.shape[1:])}"
+            )
         out = fakes.clone()
         for i in range(fakes.shape[0]):
             if self.count < self.size:  # filling up: store it, show it

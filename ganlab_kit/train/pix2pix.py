@@ -23,9 +23,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -36,8 +37,19 @@ from ..losses import discriminator_loss, l1_loss, translation_generator_loss
 from ..nets.patchgan import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nets.unet import UnetGenerator, UnetGeneratorConfig
 from .accel import PRECISIONS, Accelerator, set_requires_grad, unwrap
-from .run import (D_FAKE, D_LOSS, D_REAL, G_LOSS, PendingHyper, RunState, hyper_field, hyper_from_dict, hyper_to_dict,
-                  set_learning_rate, validate_hyper)
+from .run import (
+    D_FAKE,
+    D_LOSS,
+    D_REAL,
+    G_LOSS,
+    PendingHyper,
+    RunState,
+    hyper_field,
+    hyper_from_dict,
+    hyper_to_dict,
+    set_learning_rate,
+    validate_hyper,
+)
 from .schedules import check_schedule, linear_decay
 from .style_inputs import check_batch, check_dataset, fixed_batch
 
@@ -50,11 +62,15 @@ MODEL = "pix2pix"
 class Pix2PixHyper:
     """What may change while pix2pix trains. Defaults are the paper's (section 3.3 and 4)."""
 
-    loss: str = hyper_field("non_saturating", choices=TRANSLATION_LOSSES, help="adversarial loss (the paper: non_saturating)")
+    loss: str = hyper_field(
+        "non_saturating", choices=TRANSLATION_LOSSES, help="adversarial loss (the paper: non_saturating)"
+    )
     generator_lr: float = hyper_field(2e-4, low=1e-7, high=1.0, log=True, help="G learning rate")
     discriminator_lr: float = hyper_field(2e-4, low=1e-7, high=1.0, log=True, help="D learning rate")
     betas: tuple[float, float] = hyper_field((0.5, 0.999), low=0.0, high=0.9999, help="Adam's (beta1, beta2)")
-    l1_weight: float = hyper_field(100.0, low=0.0, high=10000.0, help="lambda: weight of the L1 term (0: a plain conditional GAN)")
+    l1_weight: float = hyper_field(
+        100.0, low=0.0, high=10000.0, help="lambda: weight of the L1 term (0: a plain conditional GAN)"
+    )
 
     def validate(self) -> None:
         if not (isinstance(self.betas, tuple) and len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas)):
@@ -167,17 +183,25 @@ class Pix2PixRunConfig:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         multiple = self.generator.multiple
         if self.image_size % multiple:
-            raise ValueError(f"a U-Net with downs={self.generator.downs} needs image sizes that are multiples of {multiple}, "
-                             f"got image_size={self.image_size}; use downs={max(5, self.image_size.bit_length() - 1)} "
-                             "for this size, or resize the images")
+            raise ValueError(
+                f"a U-Net with downs={self.generator.downs} needs image sizes that are multiples of {multiple}, "
+                f"got image_size={self.image_size}; use downs={max(5, self.image_size.bit_length() - 1)} "
+                "for this size, or resize the images"
+            )
         pair_channels = self.generator.in_channels + self.generator.out_channels
         if self.discriminator.in_channels != pair_channels:
-            raise ValueError(f"the conditional discriminator sees input ++ output: {pair_channels} channels, but "
-                             f"discriminator.in_channels is {self.discriminator.in_channels}")
+            raise ValueError(
+                f"the conditional discriminator sees input ++ output: {pair_channels} channels, but "
+                f"discriminator.in_channels is {self.discriminator.in_channels}"
+            )
         check_schedule(self.total_steps, self.decay_steps)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "generator": self.generator.to_dict(), "discriminator": self.discriminator.to_dict()}
+        return {
+            **dataclasses.asdict(self),
+            "generator": self.generator.to_dict(),
+            "discriminator": self.discriminator.to_dict(),
+        }
 
 
 class Pix2PixRun(PendingHyper[Pix2PixHyper]):
@@ -191,8 +215,14 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
 
     visual_modules: tuple[str, ...] = ("generator",)
 
-    def __init__(self, config: Pix2PixRunConfig, data: Dataset, device: torch.device | str = "cpu",
-                 hyper: Pix2PixHyper | None = None, held_out: Dataset | None = None) -> None:
+    def __init__(
+        self,
+        config: Pix2PixRunConfig,
+        data: Dataset,
+        device: torch.device | str = "cpu",
+        hyper: Pix2PixHyper | None = None,
+        held_out: Dataset | None = None,
+    ) -> None:
         hyper = hyper or Pix2PixHyper()
         validate_hyper(hyper)
         channels = config.generator.in_channels
@@ -202,22 +232,35 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
         check_dataset(data, name="the training data", **checks)
         if held_out is not None:
             check_dataset(held_out, name="the held-out data", **checks)
-        visual_a, visual_b = fixed_batch(held_out if held_out is not None else data, config.num_visuals, config.seed + 3,
-                                         name="the held-out data" if held_out is not None else "the training data", **checks)
+        visual_a, visual_b = fixed_batch(
+            held_out if held_out is not None else data,
+            config.num_visuals,
+            config.seed + 3,
+            name="the held-out data" if held_out is not None else "the training data",
+            **checks,
+        )
 
         self.config = config
         self._hyper, self._pending_hyper = hyper, None
-        self.accel = Accelerator(device, precision=config.precision, channels_last=config.channels_last, compile=config.compile)
+        self.accel = Accelerator(
+            device, precision=config.precision, channels_last=config.channels_last, compile=config.compile
+        )
         self.device = self.accel.device
         self.stream = BatchStream(data, config.batch_size, seed=config.seed)
         generator = self.accel.prepare(UnetGenerator.from_config(config.generator, seed=config.seed))
         discriminator = self.accel.prepare(PatchDiscriminator.from_config(config.discriminator, seed=config.seed + 1))
         self.generator, self.discriminator = generator.raw, discriminator.raw
         self.generator_forward, self.discriminator_forward = generator.forward, discriminator.forward
-        self.generator_optimizer = torch.optim.Adam(self.generator.parameters(), lr=hyper.generator_lr, betas=hyper.betas)
-        self.discriminator_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=hyper.discriminator_lr, betas=hyper.betas)
+        self.generator_optimizer = torch.optim.Adam(
+            self.generator.parameters(), lr=hyper.generator_lr, betas=hyper.betas
+        )
+        self.discriminator_optimizer = torch.optim.Adam(
+            self.discriminator.parameters(), lr=hyper.discriminator_lr, betas=hyper.betas
+        )
         # the fixed held-out batch, in the run's direction: source -> output, compared with target
-        self.visual_source, self.visual_target = (visual_a, visual_b) if config.direction == "AtoB" else (visual_b, visual_a)
+        self.visual_source, self.visual_target = (
+            (visual_a, visual_b) if config.direction == "AtoB" else (visual_b, visual_a)
+        )
         self.steps_done = 0
 
     # ------------------------------------------------------------ data (the one place that reads it)
@@ -239,9 +282,14 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
         return {"generator": self.generator_optimizer, "discriminator": self.discriminator_optimizer}
 
     def architecture(self) -> dict[str, Any]:
-        return {"architecture": MODEL, "image_size": self.config.image_size, "channels": self.config.generator.in_channels,
-                "direction": self.config.direction, "generator": self.config.generator.to_dict(),
-                "discriminator": self.config.discriminator.to_dict()}
+        return {
+            "architecture": MODEL,
+            "image_size": self.config.image_size,
+            "channels": self.config.generator.in_channels,
+            "direction": self.config.direction,
+            "generator": self.config.generator.to_dict(),
+            "discriminator": self.config.discriminator.to_dict(),
+        }
 
     def on_hyper_change(self, old: Pix2PixHyper, new: Pix2PixHyper) -> None:
         for optimizer in self.optimizers.values():
@@ -259,9 +307,17 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
         set_learning_rate(self.generator_optimizer, self._hyper.generator_lr * factor)
         set_learning_rate(self.discriminator_optimizer, self._hyper.discriminator_lr * factor)
         source, target = self._next_pair()
-        metrics = pix2pix_step(self.generator_forward, self.discriminator_forward, self.generator_optimizer,
-                               self.discriminator_optimizer, source, target, self._hyper,
-                               raw_discriminator=self.discriminator, accel=self.accel)
+        metrics = pix2pix_step(
+            self.generator_forward,
+            self.discriminator_forward,
+            self.generator_optimizer,
+            self.discriminator_optimizer,
+            source,
+            target,
+            self._hyper,
+            raw_discriminator=self.discriminator,
+            accel=self.accel,
+        )
         self.steps_done += 1
         return metrics
 
@@ -271,8 +327,11 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
         translation of it (a lab's shadow copy, or the run's own), and the true styled
         images; each (n, C, H, W) in [-1, 1] on the CPU. See :func:`translate`."""
         generator = unwrap((modules or self.modules)["generator"])
-        return {"input": self.visual_source.clone(), "output": translate(generator, self.visual_source),
-                "target": self.visual_target.clone()}
+        return {
+            "input": self.visual_source.clone(),
+            "output": translate(generator, self.visual_source),
+            "target": self.visual_target.clone(),
+        }
 
     def state_dict(self) -> RunState:
         state: dict[str, Any] = {
