@@ -209,3 +209,11 @@ def test_image_lab_shows_the_six_grids():
         assert {"cycle_loss", "identity_loss", "d_A_loss", "d_B_loss"} <= set(lab.session.history[-1])
     finally:
         lab.close()
+
+
+def test_bf16_and_channels_last_on_the_cpu():
+    run = CycleGANRun(tiny(precision="bf16", channels_last=True), unpaired())
+    for _ in range(2):
+        metrics = metrics_to_floats(run.step())
+    assert all(np.isfinite(v) for v in metrics.values())
+    assert run.visuals()["rec_A"].dtype == torch.float32

@@ -218,3 +218,10 @@ def test_image_lab_shows_the_three_grids():
         assert set(lab.grids) == {"input", "output", "target"}
     finally:
         lab.close()
+
+
+def test_bf16_and_channels_last_on_the_cpu():
+    run = Pix2PixRun(tiny(precision="bf16", channels_last=True), synthetic())
+    metrics = metrics_to_floats(run.step())
+    assert all(v == v for v in metrics.values())  # finite, computed in float32
+    assert run.visuals()["output"].dtype == torch.float32
