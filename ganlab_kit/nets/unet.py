@@ -6,22 +6,21 @@ of the same size (concatenated along the channels). Low-level detail, edges and
 positions, can so cross straight from input to output instead of squeezing through
 the 1x1 bottleneck: what a translation between two renderings of one scene needs.
 
-Shapes for pix2pix's 256 px U-Net (``width=w=64``, ``downs=8``), in the paper's notation
-(Ck = conv, batch norm, ReLU with k filters; CDk the same with 50% dropout)::
+Shapes for pix2pix's 256 px U-Net (``width=w=64``, ``downs=8``); ``++`` is concatenation
+along the channels, the skip connection::
 
-    encoder                                   decoder (input = previous output ++ skip)
-    (B,   3, 256, 256)                                              -> (B, 3, 256, 256) tanh
-    C64   -> e1 (B,  w, 128, 128) ------------------------ ++ ---- d7 (B,  w, 128, 128)
-    C128  -> e2 (B, 2w,  64,  64) ------------------ ++ ---- d6 (B, 2w, 64, 64)
-    C256  -> e3 (B, 4w,  32,  32) ------------ ++ ---- d5 (B, 4w, 32, 32)
-    C512  -> e4 (B, 8w,  16,  16) ------ ++ ---- d4 (B, 8w, 16, 16)
-    C512  -> e5 (B, 8w,   8,   8) -- ++ -- d3 (B, 8w, 8, 8)    CD512
-    C512  -> e6 (B, 8w,   4,   4) ++ -- d2 (B, 8w, 4, 4)       CD512
-    C512  -> e7 (B, 8w,   2,   2) ++ d1 (B, 8w, 2, 2)          CD512
-    C512  -> e8 (B, 8w,   1,   1) -> d0 (B, 8w, 2, 2)  (the bottleneck, no batch norm: it is 1x1)
+    encoder (conv, batch norm, LeakyReLU 0.2)     decoder (ReLU, transposed conv, batch norm)
+    x  (B,  3, 256, 256)
+    e1 (B,  w, 128, 128)   (no batch norm)         out = up(e1 ++ d6) (B, 3, 256, 256), tanh
+    e2 (B, 2w,  64,  64)                           d6  = up(e2 ++ d5) (B,  w, 128, 128)
+    e3 (B, 4w,  32,  32)                           d5  = up(e3 ++ d4) (B, 2w,  64,  64)
+    e4 (B, 8w,  16,  16)                           d4  = up(e4 ++ d3) (B, 4w,  32,  32)
+    e5 (B, 8w,   8,   8)                           d3  = up(e5 ++ d2) (B, 8w,  16,  16)  + dropout
+    e6 (B, 8w,   4,   4)                           d2  = up(e6 ++ d1) (B, 8w,   8,   8)  + dropout
+    e7 (B, 8w,   2,   2)                           d1  = up(e7 ++ d0) (B, 8w,   4,   4)  + dropout
+    e8 (B, 8w,   1,   1)  the bottleneck: no norm   d0  = up(e8)       (B, 8w,   2,   2)
 
-Every layer is a 4x4 convolution of stride 2 (transposed in the decoder). The encoder's
-first layer has no batch norm; its activations are LeakyReLU(0.2), the decoder's ReLU.
+Every layer is a 4x4 convolution of stride 2 (transposed in the decoder).
 Dropout (p = 0.5) sits in the three decoder stages nearest the bottleneck, in training
 *and*, in the paper, at test time (the generator's only source of randomness). Hidden
 convolutions have no bias (batch norm's shift replaces it); the output layer has one.
