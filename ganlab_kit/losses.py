@@ -22,10 +22,14 @@ kind               discriminator loss (minimised)                          gener
 ``hinge``          E[relu(1 - t_real)] + E[relu(1 + t_fake)]              -E[t_fake]
 =================  =====================================================  ==========================================
 
+Image translation (pix2pix, CycleGAN) adds reconstruction terms on images, not logits:
+:func:`l1_loss`, :func:`cycle_loss`, :func:`identity_loss`, and
+:func:`translation_generator_loss` (the adversarial term as those papers weight it).
+
 References: Goodfellow et al. 2014 (minimax and the non-saturating trick); Mao et al.
 2017 (LSGAN, a-b-c = 0-1-1 coding); Arjovsky et al. 2017 (Wasserstein critic);
 Gulrajani et al. 2017 (gradient penalty); Lim & Ye 2017 and Miyato et al. 2018 (hinge);
-Mescheder et al. 2018 (R1).
+Mescheder et al. 2018 (R1); Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleGAN).
 """
 
 from __future__ import annotations
@@ -158,3 +162,72 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         )
     (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
     return _per_sample_grad_norm(grad).pow(2).mean()
+
+
+# ------------------------------------------------------------- image translation
+def _check_same_shape(name: str, a: torch.Tensor, b: torch.Tensor) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{name} needs two tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def l1_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    r"""pix2pix's reconstruction term (Isola et al. 2017, eq. 3), without its weight lambda:
+
+        L_L1(G) = E_{x, y, z} [ ||y - G(x, z)||_1 ]
+
+    the mean absolute difference per pixel and channel between the generator's ``output``
+    and the paired ``target``. L1 rather than L2 because it blurs less: the L2 optimum
+    is the mean of all plausible outputs, the L1 optimum their median.
+    """
+    _check_same_shape("l1_loss", output, target)
+    return (output - target).abs().mean()
+
+
+def cycle_loss(real_a: torch.Tensor, reconstructed_a: torch.Tensor, real_b: torch.Tensor,
+               reconstructed_b: torch.Tensor) -> torch.Tensor:
+    r"""CycleGAN's cycle-consistency loss (Zhu et al. 2017, eq. 2), without its weight lambda:
+
+        L_cyc(G, F) = E_x [ ||F(G(x)) - x||_1 ] + E_y [ ||G(F(y)) - y||_1 ]
+
+    with G: A -> B and F: B -> A; ``reconstructed_a`` = F(G(real_a)),
+    ``reconstructed_b`` = G(F(real_b)). Each expectation is a mean over pixels and channels.
+    Translating there and back must return the original: the constraint that lets
+    unpaired data pin down *which* image of domain B an image of A should become.
+    """
+    _check_same_shape("cycle_loss (domain A)", real_a, reconstructed_a)
+    _check_same_shape("cycle_loss (domain B)", real_b, reconstructed_b)
+    return (reconstructed_a - real_a).abs().mean() + (reconstructed_b - real_b).abs().mean()
+
+
+def identity_loss(real_a: torch.Tensor, identity_a: torch.Tensor, real_b: torch.Tensor,
+                  identity_b: torch.Tensor) -> torch.Tensor:
+    r"""CycleGAN's identity loss (Zhu et al. 2017, section 5.2, after Taigman et al.), without its weight:
+
+        L_identity(G, F) = E_y [ ||G(y) - y||_1 ] + E_x [ ||F(x) - x||_1 ]
+
+    ``identity_b`` = G(real_b) (the A -> B generator given an image already in B),
+    ``identity_a`` = F(real_a). A generator fed its own target domain should change
+    nothing; in practice this keeps colours from drifting (the paper's painting -> photo).
+    Both generators must map 3 channels to 3 channels for it to make sense.
+    """
+    _check_same_shape("identity_loss (domain A)", real_a, identity_a)
+    _check_same_shape("identity_loss (domain B)", real_b, identity_b)
+    return (identity_a - real_a).abs().mean() + (identity_b - real_b).abs().mean()
+
+
+def translation_generator_loss(fake_logits: torch.Tensor, kind: str = "lsgan") -> torch.Tensor:
+    r"""The generator's adversarial term as pix2pix and CycleGAN write it, ``criterion(D(G(x)), real)``:
+
+        non_saturating:  E[-log D(G(x))] = E[softplus(-t_fake)]   = generator_loss(t, kind)
+        lsgan:           E[(t_fake - 1)^2]                        = 2 * generator_loss(t, "lsgan")
+        other kinds:     generator_loss(t, kind)
+
+    Deviation from :func:`generator_loss` said out loud: the CycleGAN paper's least-squares
+    generator loss (eq. 1's LSGAN form) has no factor 1/2, while Mao et al.'s, used by
+    :func:`generator_loss`, has one. The factor matters here because this term is *added*
+    to the cycle (or L1) loss: with it, ``cycle_weight=10`` balances the terms as the paper's
+    lambda = 10 does. (The papers also halve the discriminator's objective; a constant factor
+    on a loss that Adam alone minimises changes nothing, so :func:`discriminator_loss` is used as is.)
+    """
+    loss = generator_loss(fake_logits, kind)
+    return 2.0 * loss if kind == "lsgan" else loss

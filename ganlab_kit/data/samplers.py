@@ -94,7 +94,10 @@ class BatchStream:
 
     def __next__(self) -> dict[str, torch.Tensor]:
         if self._iterator is None:
-            loader = DataLoader(self.dataset, batch_sampler=self.sampler, num_workers=self.num_workers)
+            # A private generator: making an iterator draws a seed, which would otherwise come from
+            # torch's global RNG and shift dropout's draws after a resume (the order is ours anyway).
+            loader = DataLoader(self.dataset, batch_sampler=self.sampler, num_workers=self.num_workers,
+                                generator=torch.Generator())
             self._iterator = iter(loader)
         batch = next(self._iterator)
         self.sampler.advance()
