@@ -23,7 +23,6 @@ The update order is the paper's: both generators in one step, then D_A, then D_B
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import itertools
 from collections.abc import Mapping
@@ -49,9 +48,9 @@ from .run import (
     G_LOSS,
     PendingHyper,
     RunState,
+    capture_state,
     hyper_field,
-    hyper_from_dict,
-    hyper_to_dict,
+    restore_optimizers,
     set_learning_rate,
     validate_hyper,
 )
@@ -412,16 +411,14 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
         state: dict[str, Any] = {
             "steps_done": self.steps_done,
             "stream": self.stream.state_dict(),
-            "hyper": hyper_to_dict(self._hyper),
-            "pending_hyper": hyper_to_dict(self._pending_hyper) if self._pending_hyper is not None else None,
+            **self.hyper_state(),
             "pools": {name: {"count": p["count"], "size": p["size"]} for name, p in pools.items()},
             "run_config": {k: v for k, v in self.config.to_dict().items() if k not in ("generator", "discriminator")},
         }
         if self.accel.scaler is not None:
             state["grad_scaler"] = self.accel.scaler.state_dict()
-        return RunState(
-            modules={name: module.state_dict() for name, module in self._modules.items()},
-            optimizers={name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
+        return capture_state(
+            self,
             generators={f"pool_{name}": p["generator"] for name, p in pools.items()},
             tensors={
                 "visual_A": self.visual_a,
@@ -434,13 +431,10 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
     def load_state_dict(self, state: RunState) -> None:
         from .checkpoint import load_module_state
 
-        hyper = hyper_from_dict(CycleGANHyper, state.state["hyper"])
-        validate_hyper(hyper)
-        pending = state.state.get("pending_hyper")
+        self.load_hyper_state(state.state)
         for name, module in self._modules.items():
             load_module_state(module, state.modules[name])
-        for name, optimizer in self.optimizers.items():
-            optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))
+        restore_optimizers(self, state)
         for name, pool in (("A", self.pool_a), ("B", self.pool_b)):
             saved = state.state["pools"][name]
             pool.load_state_dict(
@@ -454,7 +448,6 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
         self.visual_a, self.visual_b = state.tensors["visual_A"].clone(), state.tensors["visual_B"].clone()
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])
-        self._hyper, self._pending_hyper = hyper, hyper_from_dict(CycleGANHyper, pending) if pending else None
         if self.accel.scaler is not None and state.state.get("grad_scaler"):
             self.accel.scaler.load_state_dict(state.state["grad_scaler"])
 

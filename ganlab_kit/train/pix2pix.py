@@ -21,7 +21,6 @@ zero over the second half when ``total_steps`` is set).
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -44,9 +43,9 @@ from .run import (
     G_LOSS,
     PendingHyper,
     RunState,
+    capture_state,
     hyper_field,
-    hyper_from_dict,
-    hyper_to_dict,
+    restore_optimizers,
     set_learning_rate,
     validate_hyper,
 )
@@ -337,15 +336,13 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
         state: dict[str, Any] = {
             "steps_done": self.steps_done,
             "stream": self.stream.state_dict(),
-            "hyper": hyper_to_dict(self._hyper),
-            "pending_hyper": hyper_to_dict(self._pending_hyper) if self._pending_hyper is not None else None,
+            **self.hyper_state(),
             "run_config": {k: v for k, v in self.config.to_dict().items() if k not in ("generator", "discriminator")},
         }
         if self.accel.scaler is not None:
             state["grad_scaler"] = self.accel.scaler.state_dict()
-        return RunState(
-            modules={name: module.state_dict() for name, module in self.modules.items()},
-            optimizers={name: optimizer.state_dict() for name, optimizer in self.optimizers.items()},
+        return capture_state(
+            self,
             tensors={"visual_source": self.visual_source, "visual_target": self.visual_target},
             state=state,
         )
@@ -353,18 +350,14 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
     def load_state_dict(self, state: RunState) -> None:
         from .checkpoint import load_module_state
 
-        hyper = hyper_from_dict(Pix2PixHyper, state.state["hyper"])
-        validate_hyper(hyper)
-        pending = state.state.get("pending_hyper")
+        self.load_hyper_state(state.state)
         for name, module in self.modules.items():
             load_module_state(module, state.modules[name])
-        for name, optimizer in self.optimizers.items():
-            optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))
+        restore_optimizers(self, state)
         self.visual_source = state.tensors["visual_source"].clone()
         self.visual_target = state.tensors["visual_target"].clone()
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])
-        self._hyper, self._pending_hyper = hyper, hyper_from_dict(Pix2PixHyper, pending) if pending else None
         if self.accel.scaler is not None and state.state.get("grad_scaler"):
             self.accel.scaler.load_state_dict(state.state["grad_scaler"])
 
