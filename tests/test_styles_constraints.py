@@ -94,20 +94,26 @@ def test_brush_edges_are_zero_for_the_photo_and_grow_with_blur(photos):
 
 
 # ------------------------------------------------------------------ ink diffusion
-def test_softness_statistic_separates_photos_from_ink_wash(photo_sets):
+def test_softness_statistic_is_higher_for_a_diffused_edge(photo_sets):
     photos, _ = photo_sets
     assert edge_softness(photos).shape == (16, 2)
-    assert edge_softness(ink_wash(photos)).mean(0)[0] > edge_softness(photos).mean(0)[0] + 0.05
+    # crisp thin ink lines (every 6th column) against the same lines diffused into wet paper.
+    # (One straight step would not do: blurring keeps a lone edge's total gradient.)
+    crisp = torch.ones(4, 3, 32, 32)
+    crisp[..., ::6] = -1.0
+    wet = blur(crisp, 1.5)
+    assert (edge_softness(wet) > edge_softness(crisp) + 0.05).all()
 
 
-def test_ink_diffusion_is_small_between_ink_wash_sets_and_large_for_photos(photo_sets):
+def test_ink_diffusion_is_small_between_ink_wash_sets_and_large_for_mush(photo_sets):
+    # The reworked ink-wash renderer (issue 9) paints crisp brush contours on paper grain, so
+    # at 64 px its edge softness sits close to a photo's (about 0.63-0.66 against 0.67-0.70 at
+    # sigma 1): this statistic no longer tells photos from ink wash, only wash from mush.
     first, second = photo_sets
     ink_first, ink_second = ink_wash(first, seed=0), ink_wash(second, seed=3)
     assert ink_diffusion_loss(ink_first, ink_first) == 0
     ink_vs_ink = ink_diffusion_loss(ink_second, ink_first)
-    photo_vs_ink = ink_diffusion_loss(second, ink_first)
     mush_vs_ink = ink_diffusion_loss(blur(ink_second, 3.0), ink_first)  # over-diffused: too soft
-    assert 3 * ink_vs_ink < photo_vs_ink
     assert 3 * ink_vs_ink < mush_vs_ink
     # batch sizes and image sizes may differ
     assert ink_diffusion_loss(ink_second[:3], ink_first[:, :, :48, :40]) >= 0
