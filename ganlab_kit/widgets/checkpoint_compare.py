@@ -23,15 +23,18 @@ checkpoint; missing) is named in the message area, never as a traceback; the oth
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
-from collections.abc import Callable, Sequence
+import random
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+import torch
 
 from ..runtime import frontend_attached
 from ..train.checkpoint import CheckpointError, CheckpointMismatch, load_run
@@ -48,6 +51,19 @@ class ComparedCheckpoint:
     label: str  # the file name without ".safetensors" (or "run N" for a run passed in)
     step: int
     pictures: dict[str, np.ndarray]  # visual name -> (H, W, 3) uint8 grid
+
+
+@contextlib.contextmanager
+def _random_state_kept() -> Iterator[None]:
+    """Put torch's (CPU and CUDA), NumPy's and Python's global random states back afterwards:
+    looking at checkpoints must not change what the notebook's next random draw is."""
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    with torch.random.fork_rng():
+        try:
+            yield
+        finally:
+            np.random.set_state(numpy_state)
+            random.setstate(python_state)
 
 
 def _is_path(item: Any) -> bool:
@@ -126,6 +142,8 @@ class CheckpointCompare:
                 picker.value = options[max(0, len(options) - 2 + index)][1]
         if len(found) < 2:
             self._say(f"{len(found)} checkpoint(s) in {self.folder}: save two (some steps apart) to compare them")
+        elif not self.entries:
+            self._say("pick two checkpoints above and press Compare")
         return found
 
     def _load(self, item: Any) -> Any:
@@ -134,8 +152,9 @@ class CheckpointCompare:
             if not (hasattr(item, "visuals") and hasattr(item, "modules")):
                 raise TypeError(f"compare checkpoint paths or runs, got {type(item).__name__}")
             return item
-        run = self.make_run()
-        load_run(item, run, global_rng=False)  # comparing must not reseed the notebook
+        with _random_state_kept():  # building nets draws from torch's global generator
+            run = self.make_run()
+            load_run(item, run, global_rng=False)  # nor may the checkpoint's saved state land here
         return run
 
     def compare(self, *checkpoints: Any) -> list[ComparedCheckpoint]:
@@ -177,7 +196,7 @@ class CheckpointCompare:
 
     def _say(self, text: str, error: bool = False) -> None:
         color = "#b00020" if error else "#333"
-        lines = "<br>".join(html.escape(line) for line in text.split("\n"))
+        lines = "<br>".join(html.escape(line, quote=False) for line in text.split("\n"))
         self.message.value = f'<span style="color:{color}">{lines}</span>' if text else ""
 
     def _safe(self, action: Callable[[], Any]) -> Callable[..., None]:
