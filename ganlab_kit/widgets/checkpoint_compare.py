@@ -243,7 +243,9 @@ class CheckpointCompare:
             raise ValueError("nothing to compare: " + ("; ".join(self.problems) or "no checkpoint given"))
         lines = [(entry, row) for row in self.rows for entry in self.entries]
         columns = max(len(row) for row in self.rows)
-        fig, axes = plt.subplots(len(lines), columns, figsize=(3.4 * columns, 3.7 * len(lines)), dpi=110, squeeze=False)
+        fig, axes = plt.subplots(
+            len(lines), columns, figsize=(3.4 * columns, 3.7 * len(lines)), dpi=110, layout="constrained", squeeze=False
+        )
         for r, (entry, row) in enumerate(lines):
             for c in range(columns):
                 ax = axes[r][c]
@@ -251,7 +253,6 @@ class CheckpointCompare:
                 if c < len(row):
                     ax.imshow(entry.pictures[row[c]], interpolation="nearest")
                     ax.set_title(f"{entry.label}\n{row[c]}, step {entry.step}", fontsize=12)
-        fig.tight_layout()
         plt.close(fig)
         return fig
 

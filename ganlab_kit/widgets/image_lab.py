@@ -379,7 +379,8 @@ class ImageLab:
         charts = list(self.charts.values())
         width = 3.6 * columns + (6.0 if charts else 0.0)
         height = max(4.4, 3.8 * len(rows), 2.3 * len(charts))  # charts at least ~2 inches tall each
-        fig = plt.figure(figsize=(width, height), dpi=110)
+        # constrained layout: nested grids (pictures | charts) with room for every title and label
+        fig = plt.figure(figsize=(width, height), dpi=110, layout="constrained")
         outer = fig.add_gridspec(1, 2 if charts else 1, width_ratios=[3.6 * columns, 6.0] if charts else None)
         pictures = outer[0, 0].subgridspec(max(1, len(rows)), columns)
         for r, row in enumerate(rows):
@@ -392,7 +393,6 @@ class ImageLab:
             column = outer[0, 1].subgridspec(len(charts), 1)
             for j, chart in enumerate(charts):
                 chart.figure(fig.add_subplot(column[j, 0]))
-        fig.tight_layout()
         plt.close(fig)
         return fig
 
