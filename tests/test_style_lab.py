@@ -256,9 +256,9 @@ def test_save_checkpoint_button_writes_loadable_files_and_never_overwrites(cycle
     lab.session.run(1)
     lab.save_button.click()
     assert lab.saved_checkpoints[-1].name == "cyclegan_step000003.safetensors"
-    assert sorted(p.name for p in first.parent.iterdir()) == sorted(
-        p.name for p in lab.saved_checkpoints
-    )  # no temp files
+    assert lab.save_checkpoint("after warm-up.safetensors").name == "after_warm-up.safetensors"  # a name of one's own
+    written = sorted(p.name for p in first.parent.iterdir())
+    assert written == sorted(p.name for p in lab.saved_checkpoints)  # every file kept, no temp files left
     resumed = make_cyclegan()
     state = load_run(first, resumed, global_rng=False)
     assert resumed.steps_done == 2 and [m["step"] for m in state["history"]] == [1.0, 2.0]

@@ -16,7 +16,8 @@ Shared by every lab:
 
 The labs: :mod:`.image_lab` (:class:`ImageLab`, any :class:`~ganlab_kit.train.run.Run`),
 :mod:`.latent_explorer` (:class:`LatentExplorer`, any run with ``sample(z)``),
-:mod:`.checkpoint_compare` (:class:`CheckpointCompare`, saved checkpoints side by side), and the 2-D
+:mod:`.checkpoint_compare` (:class:`CheckpointCompare`, saved checkpoints side by side; a view
+that trains nothing: ``show()`` and ``figure()`` only), and the 2-D
 GAN lab in :mod:`.lab2d` (with its canvas in :mod:`.field_view`). Every lab offers
 ``live=`` (None: ask :func:`~ganlab_kit.runtime.frontend_attached`), ``show()``,
 ``train(steps)``, ``wait()``, ``reset()`` and ``close()``.

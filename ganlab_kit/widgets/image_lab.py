@@ -245,7 +245,8 @@ class ImageLab:
             raise ValueError("nothing to compare yet: press Save checkpoint (twice, some steps apart), or pass paths")
         options.setdefault("live", self.live)
         options.setdefault("layout", getattr(self.run, "visual_layout", None))
-        return CheckpointCompare(self.make_run, chosen, folder=self.config.checkpoint_dir, **options)
+        options.setdefault("folder", self.config.checkpoint_dir)
+        return CheckpointCompare(self.make_run, chosen, **options)
 
     # ------------------------------------------------------------------- views
     def _read(self) -> dict[str, Any]:
@@ -417,7 +418,7 @@ def _model_name(run) -> str:
 
 def _free_path(folder: Path, stem: str, suffix: str = ".safetensors") -> Path:
     """``folder/stem.safetensors``, or ``stem_2``, ``stem_3``, ... when taken: nothing saved is overwritten."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem)
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem.removesuffix(suffix))
     path, number = folder / f"{stem}{suffix}", 2
     while path.exists():
         path, number = folder / f"{stem}_{number}{suffix}", number + 1
