@@ -65,7 +65,8 @@ def test_two_visuals_make_two_captioned_grids_and_charts_follow_the_metrics(lab)
     assert lab.charts == {}  # no metrics yet: no empty charts
     lab.session.step()
     lab.refresher.draw_now()
-    assert lab.charts["losses"].keys == ["d_loss", "g_loss", "cycle_loss"]
+    assert lab.charts["losses"].keys == ["d_loss", "g_loss"]
+    assert lab.charts["reconstruction"].keys == ["cycle_loss"]  # its own chart: another scale
     assert lab.charts["probabilities"].keys == ["d_real", "d_fake"]
     assert chart_keys({"step": 1.0, "modes_hit": 3.0}) == {}
 
@@ -224,7 +225,7 @@ def test_static_mode_trains_blocking_and_draws_a_figure():
     assert [s.step for s in lab.snapshots] == [0, 3, 6]  # snapshots on the way, not only at the end
     lab.show()  # displays the static figure (no widget without a front end)
     figure = lab.figure()
-    assert figure is not None and len(figure.axes) == 2 + 2  # two grids, two charts
+    assert figure is not None and len(figure.axes) == 2 + 3  # two grids, three charts
     assert figure.dpi >= 110
     titles = [ax.title for ax in figure.axes]
     assert [t.get_text() for t in titles[:2]] == ["input, step 6", "output, step 6"]

@@ -256,6 +256,7 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
     """
 
     visual_modules: tuple[str, ...] = ("generator_AB", "generator_BA")
+    visual_layout: tuple[tuple[str, ...], ...] = (("real_A", "fake_B", "rec_A"), ("real_B", "fake_A", "rec_B"))
 
     def __init__(
         self,

@@ -213,6 +213,7 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
     """
 
     visual_modules: tuple[str, ...] = ("generator",)
+    visual_layout: tuple[tuple[str, ...], ...] = (("input", "output", "target"),)
 
     def __init__(
         self,

@@ -11,6 +11,7 @@ What a run provides (:class:`Run`)::
     run.step()            -> {"d_loss": tensor(0.69), "g_loss": ..., ...}   # one step
     run.visuals(modules)  -> {"samples": (B, C, H, W) in [-1, 1] on the CPU, ...}
     run.visual_modules    -> ("generator",)       # which modules visuals() needs
+    run.visual_layout     -> (("real_A", "fake_B", "rec_A"), ...)  # optional: rows of visual names
     run.hyper             -> the current hyperparameter dataclass
     run.set_hyper(generator_lr=1e-4)              # validated now, applied at the next step
     run.modules           -> {"generator": raw nn.Module, "discriminator": ...}

@@ -10,10 +10,14 @@ Shared by every lab:
   the session lock, so views draw outside it and training never waits;
 * :mod:`.hyper_controls` -- :class:`HyperControls`, one control per field of any run's
   hyperparameter dataclass (from its ``hyper_field`` metadata);
-* :mod:`.image_grid` -- :func:`to_grid` / :func:`png_bytes`, image batches as one picture.
+* :mod:`.image_grid` -- :func:`to_grid` / :func:`png_bytes`, image batches as one picture;
+* :mod:`.run_views` -- :func:`visual_rows` (a run's visuals in the rows of its optional
+  ``visual_layout``) and :func:`chart_keys` (its metrics on few-line charts of one scale each).
 
 The labs: :mod:`.image_lab` (:class:`ImageLab`, any :class:`~ganlab_kit.train.run.Run`),
-:mod:`.latent_explorer` (:class:`LatentExplorer`, any run with ``sample(z)``), and the 2-D
+:mod:`.latent_explorer` (:class:`LatentExplorer`, any run with ``sample(z)``),
+:mod:`.checkpoint_compare` (:class:`CheckpointCompare`, saved checkpoints side by side; a view
+that trains nothing: ``show()`` and ``figure()`` only), and the 2-D
 GAN lab in :mod:`.lab2d` (with its canvas in :mod:`.field_view`). Every lab offers
 ``live=`` (None: ask :func:`~ganlab_kit.runtime.frontend_attached`), ``show()``,
 ``train(steps)``, ``wait()``, ``reset()`` and ``close()``.

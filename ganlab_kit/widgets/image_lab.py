@@ -14,9 +14,12 @@ builds one control per field of the run's hyperparameter dataclass; a
 :class:`~ganlab_kit.widgets.refresh.ViewRefresher` redraws at ``fps``.
 
 What the lab knows of the model is only the Run protocol: one picture grid per entry of
-``run.visuals()`` (captioned with its name), a loss chart of every metric named
-``d_loss`` / ``g_loss`` or ending in ``_loss``, and a chart of ``d_real`` / ``d_fake``
-when the run reports them.
+``run.visuals()`` (captioned with its name), laid out in the rows of the run's optional
+``visual_layout`` (CycleGAN: ``real_A -> fake_B -> rec_A`` over ``real_B -> fake_A -> rec_B``),
+and charts of its metrics grouped by :func:`chart_keys` (few lines per chart, each of one
+scale). With ``ImageLabConfig(checkpoint_dir=...)`` a "Save checkpoint" button writes
+``run.save(...)`` there; :meth:`ImageLab.compare` shows two saved checkpoints side by side
+(:class:`~ganlab_kit.widgets.checkpoint_compare.CheckpointCompare`).
 
 Drawing never holds up training: under ``session.locked()`` a frame only copies the
 weights of ``run.visual_modules`` into shadow copies (:class:`~ganlab_kit.widgets.shadow.ShadowModules`);
@@ -29,14 +32,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 
 from ..runtime import frontend_attached, limit_torch_threads
-from ..train.run import D_FAKE, D_LOSS, D_REAL, G_LOSS
 from ..train.guards import default_guards
 from ..train.session import TrainingSession
 from .charts import LineChart
@@ -45,9 +49,12 @@ from .hyper_controls import HyperControls
 from .image_grid import png_bytes, to_grid
 from .latent_explorer import LatentExplorer  # kept importable from here (in __all__)
 from .refresh import ViewRefresher
+from .run_views import CHART_TITLES, caption_label, chart_keys, grid_class, visual_rows
 from .shadow import ShadowModules
 
-__all__ = ["ImageLab", "ImageLabConfig", "LatentExplorer", "Snapshot", "chart_keys", "png_bytes", "to_grid"]
+__all__ = [
+    "ImageLab", "ImageLabConfig", "LatentExplorer", "Snapshot", "chart_keys", "png_bytes", "to_grid", "visual_rows",
+]
 
 
 @dataclass
@@ -63,6 +70,8 @@ class ImageLabConfig:
                     is a GPU sync); None: 1 on the CPU, 10 when the run's networks are on a GPU
     torch_threads:  torch intra-op threads while the lab is open (None: leave torch alone);
                     restored when the last lab that set it closes
+    checkpoint_dir: folder for the "Save checkpoint" button (created when first used);
+                    None: no button
     """
 
     grid_images: int = 36
@@ -72,6 +81,7 @@ class ImageLabConfig:
     pixels: int = 320
     sync_every: int | None = None
     torch_threads: int | None = None
+    checkpoint_dir: str | Path | None = None
 
 
 @dataclass
@@ -85,15 +95,6 @@ class Snapshot:
         return next(iter(self.pictures.values()))
 
 
-def chart_keys(metrics: dict[str, Any]) -> dict[str, list[str]]:
-    """Which metrics go on which chart: ``{"losses": [...], "probabilities": [...]}``
-    (a chart with no metric is left out)."""
-    losses = [k for k in (D_LOSS, G_LOSS) if k in metrics]
-    losses += sorted(k for k in metrics if k.endswith("_loss") and k not in losses)
-    probabilities = [k for k in (D_REAL, D_FAKE) if k in metrics]
-    return {name: keys for name, keys in (("losses", losses), ("probabilities", probabilities)) if keys}
-
-
 def default_sync_every(run) -> int:
     """1 when the run's networks are on the CPU (reading a float costs nothing), else 10."""
     for module in run.modules.values():
@@ -102,13 +103,13 @@ def default_sync_every(run) -> int:
     return 1
 
 
-_CHART_TITLES = {"losses": "losses", "probabilities": "D(x) and D(G(z))"}
 
 
 class ImageLab:
     """A live lab around any run (see the module docstring). Display ``lab.widget`` or call ``lab.show()``.
 
-    ``make_run``: optional zero-argument function building a fresh run, used by Reset.
+    ``make_run``: optional zero-argument function building a fresh run, used by Reset
+    (and by :meth:`compare`, to build runs to load checkpoints into).
     ``live``: force live widgets (True) or static figures (False); ``None`` asks
     :func:`~ganlab_kit.runtime.frontend_attached`.
     """
@@ -130,7 +131,15 @@ class ImageLab:
         self.hyper_controls = HyperControls(lambda: self.run, self.session.locked, self.bar)
         self.grids: dict[str, widgets.Image] = {}
         self.grid_titles: dict[str, widgets.Label] = {}
-        self.grid_box = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
+        self.grid_box = widgets.VBox()  # one HBox per row of visual_rows()
+        self.saved_checkpoints: list[Path] = []
+        self.save_button: widgets.Button | None = None
+        if self.config.checkpoint_dir is not None:
+            self.save_button = self.bar.add_button(
+                "Save checkpoint", self.save_checkpoint, icon="save",
+                tooltip=f"write the run as it is now to {self.config.checkpoint_dir}",
+            )
+            self.save_button.add_class("ganlab-save-checkpoint")
         self.grid_caption = widgets.Label(value="step 0 (live)")
         self.history_slider = widgets.IntSlider(value=0, min=0, max=0, description="history", continuous_update=True, readout=False)
         self.follow_live = widgets.Checkbox(value=True, description="follow live", indent=False)
@@ -143,10 +152,10 @@ class ImageLab:
         self.widget = widgets.VBox([
             self.bar.widget,
             self.hyper_controls.widget,
-            widgets.HBox([
+            widgets.HBox([  # wraps: on a narrow screen the charts go below the pictures
                 widgets.VBox([self.grid_box, self.grid_caption, widgets.HBox([self.history_slider, self.follow_live])]),
                 self.chart_box,
-            ]),
+            ], layout=widgets.Layout(flex_flow="row wrap")),
         ])
         self.refresher.draw_now()  # step 0: what the untrained networks make (the first snapshot)
 
@@ -197,6 +206,48 @@ class ImageLab:
         self.session.replace_step(lambda: self.run.step())
         self.refresher.draw_now()
 
+    # ------------------------------------------------------------- checkpoints
+    def save_checkpoint(self, name: str | None = None) -> Path:
+        """Write the run as it is now (weights, optimizers, data position, the metrics so
+        far) to ``checkpoint_dir``; returns the path. Default name: ``<model>_step<N>``;
+        an existing file is never overwritten (``_2``, ``_3``, ... is added). The write
+        holds the session lock (no step runs meanwhile) and is atomic."""
+        if self.config.checkpoint_dir is None:
+            raise RuntimeError("this lab has no checkpoint_dir: make it with ImageLabConfig(checkpoint_dir=...)")
+        folder = Path(self.config.checkpoint_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        with self.session.locked():  # a whole step's state, never half of one
+            run, step = self.run, int(getattr(self.run, "steps_done", self.session.step_count))
+            stem = name or f"{_model_name(run)}_step{step:06d}"
+            path = _free_path(folder, stem)
+            history = list(self.session.history)
+            saver = getattr(run, "save", None)
+            if callable(saver):
+                saver(path, history=history)
+            else:
+                from ..train.checkpoint import save_run
+
+                save_run(path, run, history=history)
+        self.saved_checkpoints.append(path)
+        self.bar.say(f"saved step {step} to {path}")
+        return path
+
+    def compare(self, *checkpoints, **options):
+        """Checkpoints side by side on the same held-out inputs (default: the last two this
+        lab saved); a :class:`~ganlab_kit.widgets.checkpoint_compare.CheckpointCompare`
+        built with this lab's ``make_run`` (``options`` go to it). Call ``.show()`` on it."""
+        from .checkpoint_compare import CheckpointCompare
+
+        if self.make_run is None:
+            raise RuntimeError("this lab was made without make_run, so it cannot build runs to load checkpoints into")
+        chosen = list(checkpoints) or self.saved_checkpoints[-2:]
+        if not chosen:
+            raise ValueError("nothing to compare yet: press Save checkpoint (twice, some steps apart), or pass paths")
+        options.setdefault("live", self.live)
+        options.setdefault("layout", getattr(self.run, "visual_layout", None))
+        options.setdefault("folder", self.config.checkpoint_dir)
+        return CheckpointCompare(self.make_run, chosen, **options)
+
     # ------------------------------------------------------------------- views
     def _read(self) -> dict[str, Any]:
         """Under the session lock: copy the visual modules' weights into the shadows
@@ -237,11 +288,21 @@ class ImageLab:
 
     def _build_grids(self, names: list[str]) -> None:
         self.grids = {name: widgets.Image(format="png", width=self.config.pixels) for name in names}
-        self.grid_titles = {name: widgets.Label(value=name) for name in names}
+        self.grid_titles = {name: caption_label(name) for name in names}
         for name, image in self.grids.items():
             image.add_class("ganlab-image-grid")  # stable handles for browser tests
-            image.add_class("ganlab-grid-" + re.sub(r"[^A-Za-z0-9_-]", "-", name))
-        self.grid_box.children = [widgets.VBox([self.grid_titles[n], self.grids[n]]) for n in names]
+            image.add_class(grid_class(name))
+        wrap = widgets.Layout(flex_flow="row wrap")
+        self.grid_box.children = [
+            widgets.HBox([widgets.VBox([self.grid_titles[n], self.grids[n]]) for n in row], layout=wrap)
+            for row in self.rows(names)
+        ]
+
+    def rows(self, names: Sequence[str] | None = None) -> list[list[str]]:
+        """The visuals' names in rows, as the grids are laid out (:func:`visual_rows` of the
+        run's optional ``visual_layout``)."""
+        names = list(self.grids) if names is None else list(names)
+        return visual_rows(names, getattr(self.run, "visual_layout", None))
 
     def _sync_slider(self) -> None:
         count = len(self.snapshots)
@@ -280,7 +341,7 @@ class ImageLab:
         for name, keys in chart_keys(history[-1]).items():
             chart = self.charts.get(name)
             if chart is None or not set(keys) <= set(chart.keys):  # a new metric: a new chart
-                self.charts[name] = LineChart(keys, title=_CHART_TITLES[name], width=380, height=150)
+                self.charts[name] = LineChart(keys, title=CHART_TITLES[name], width=380, height=150)
                 self.chart_box.children = [c.widget for c in self.charts.values()]
             self.charts[name].update(history)
 
@@ -314,20 +375,25 @@ class ImageLab:
 
         self.refresher.draw_now()
         shown = self.latest if self.follow_live.value or not self.snapshots else self.snapshots[min(self.history_slider.value, len(self.snapshots) - 1)]
-        names = list(shown.pictures) if shown is not None else []
+        rows = self.rows(list(shown.pictures)) if shown is not None else []
+        columns = max([len(row) for row in rows] + [1])
         charts = list(self.charts.values())
-        columns = max(1, len(names)) + (1 if charts else 0)
-        ratios = [1.0] * max(1, len(names)) + ([1.8] if charts else [])
-        fig = plt.figure(figsize=(3.6 * max(1, len(names)) + (6.0 if charts else 0), 4.4), dpi=110)
-        layout = fig.add_gridspec(max(1, len(charts)), columns, width_ratios=ratios)
-        for i, name in enumerate(names):
-            ax = fig.add_subplot(layout[:, i])
-            ax.imshow(shown.pictures[name], interpolation="nearest")
-            ax.set_title(f"{name}, step {shown.step}", fontsize=12)
-            ax.axis("off")
-        for j, chart in enumerate(charts):
-            chart.figure(fig.add_subplot(layout[j, -1]))
-        fig.tight_layout()
+        width = 3.6 * columns + (6.0 if charts else 0.0)
+        height = max(4.4, 3.8 * len(rows), 2.3 * len(charts))  # charts at least ~2 inches tall each
+        # constrained layout: nested grids (pictures | charts) with room for every title and label
+        fig = plt.figure(figsize=(width, height), dpi=110, layout="constrained")
+        outer = fig.add_gridspec(1, 2 if charts else 1, width_ratios=[3.6 * columns, 6.0] if charts else None)
+        pictures = outer[0, 0].subgridspec(max(1, len(rows)), columns)
+        for r, row in enumerate(rows):
+            for c, name in enumerate(row):
+                ax = fig.add_subplot(pictures[r, c])
+                ax.imshow(shown.pictures[name], interpolation="nearest")
+                ax.set_title(f"{name}, step {shown.step}", fontsize=12)
+                ax.axis("off")
+        if charts:
+            column = outer[0, 1].subgridspec(len(charts), 1)
+            for j, chart in enumerate(charts):
+                chart.figure(fig.add_subplot(column[j, 0]))
         plt.close(fig)
         return fig
 
@@ -339,3 +405,21 @@ class ImageLab:
 
     def __repr__(self) -> str:
         return f"ImageLab({type(self.run).__name__}, step {self.session.step_count}, {self.session.state})"
+
+
+def _model_name(run) -> str:
+    """``cyclegan`` / ``pix2pix`` / ... from the run's architecture, for file names."""
+    try:
+        name = str(run.architecture().get("architecture", ""))
+    except Exception:  # a run without architecture() still saves under its class name
+        name = ""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name or type(run).__name__).lower()
+
+
+def _free_path(folder: Path, stem: str, suffix: str = ".safetensors") -> Path:
+    """``folder/stem.safetensors``, or ``stem_2``, ``stem_3``, ... when taken: nothing saved is overwritten."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem.removesuffix(suffix))
+    path, number = folder / f"{stem}{suffix}", 2
+    while path.exists():
+        path, number = folder / f"{stem}_{number}{suffix}", number + 1
+    return path
