@@ -406,6 +406,8 @@ for _exercise in [
     register(_exercise)
 
 
+
+
 # ------------------------------------------ notebook 06 (pix2pix) exercise
 def _stack(layers: torch.Tensor) -> list[tuple[int, int]]:
     """(L, 2) tensor of (kernel, stride) rows -> a list of int pairs, first layer first."""
@@ -439,15 +441,27 @@ def _receptive_field_mistake(result: torch.Tensor, expected: torch.Tensor, args:
     for k, s in stack:
         forwards = (forwards - 1) * s + k
     candidates = [
-        (1 + sum(k - 1 for k, _ in stack), "the strides are missing: a layer's k - 1 extra pixels count "
-         "once per input pixel only if every layer before it has stride 1; multiply by the product of "
-         "the strides *below* it (walking back: r -> (r - 1) * s + k)"),
-        (forwards, "you walked forwards (from the input layer up); the recursion r -> (r - 1) * s + k "
-         "starts at the output logit (r = 1) and goes back through the layers, last layer first"),
-        (_walk_backwards(stack, minus_one=False), "off by more than one: use (r - 1) * s + k, not r * s + k "
-         "(r pixels span r - 1 steps of the stride, plus one kernel)"),
-        (sum(k for k, _ in stack), "you added the kernel sizes: neighbouring windows overlap by k - 1 "
-         "pixels, and strides spread them apart (r -> (r - 1) * s + k, from the last layer back)"),
+        (
+            1 + sum(k - 1 for k, _ in stack),
+            "the strides are missing: a layer's k - 1 extra pixels count "
+            "once per input pixel only if every layer before it has stride 1; multiply by the product of "
+            "the strides *below* it (walking back: r -> (r - 1) * s + k)",
+        ),
+        (
+            forwards,
+            "you walked forwards (from the input layer up); the recursion r -> (r - 1) * s + k "
+            "starts at the output logit (r = 1) and goes back through the layers, last layer first",
+        ),
+        (
+            _walk_backwards(stack, minus_one=False),
+            "off by more than one: use (r - 1) * s + k, not r * s + k "
+            "(r pixels span r - 1 steps of the stride, plus one kernel)",
+        ),
+        (
+            sum(k for k, _ in stack),
+            "you added the kernel sizes: neighbouring windows overlap by k - 1 "
+            "pixels, and strides spread them apart (r -> (r - 1) * s + k, from the last layer back)",
+        ),
     ]
     for value, reason in candidates:
         if value != want and abs(got - value) < 1e-6:
@@ -475,8 +489,14 @@ def _patchgan_stack(layers: int) -> list[tuple[int, int]]:
 
 
 def _named_stacks() -> list[tuple[torch.Tensor]]:
-    stacks = [_patchgan_stack(3), _patchgan_stack(1), _patchgan_stack(5), [(3, 1), (3, 1), (3, 1)],
-              [(7, 2), (3, 2), (3, 1), (1, 1)], [(5, 1)]]
+    stacks = [
+        _patchgan_stack(3),
+        _patchgan_stack(1),
+        _patchgan_stack(5),
+        [(3, 1), (3, 1), (3, 1)],
+        [(7, 2), (3, 2), (3, 1), (1, 1)],
+        [(5, 1)],
+    ]
     return [(torch.tensor(stack, dtype=torch.float32),) for stack in stacks]
 
 

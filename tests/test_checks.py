@@ -90,7 +90,7 @@ def test_receptive_field_reference_and_kit_agree_on_the_patchgans():
     from ganlab_kit.nets.patchgan import PatchDiscriminator, receptive_field
 
     stored = checks.load_fixtures()["patchgan_receptive_field"]
-    for layers, expected in zip((3, 1, 5), (70, 16, 286)):
+    for layers, expected in zip((3, 1, 5), (70, 16, 286), strict=True):
         assert receptive_field(PatchDiscriminator(layers=layers, width=2)) == expected
         assert any(case["expected"] == expected for case in stored)
 
