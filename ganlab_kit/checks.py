@@ -93,6 +93,8 @@ class Exercise:
     call: Callable[[Callable[..., Any], tuple[torch.Tensor, ...]], Any] | None = None
     explain: Callable[[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]], str | None] | None = None
     stored_inputs: Callable[[], list[tuple[torch.Tensor, ...]]] | None = None
+    # The reference with the reader's signature, when ``call`` converts (see :func:`reference_for`).
+    reader_reference: Callable[..., Any] | None = None
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -319,6 +321,13 @@ def check(name: str, func: Callable[..., Any], *, random_trials: int = 3, seed: 
     return CheckResult(name, True, f"passed all {len(cases)} cases ({len(stored)} stored, {random_trials} random against the library).")
 
 
+def reference_for(name: str) -> Callable[..., Any]:
+    """The kit's answer, called as the reader's function is (what a notebook falls back on
+    until the reader's own passes)."""
+    ex = EXERCISES[name]
+    return ex.reader_reference if ex.reader_reference is not None else ex.reference
+
+
 def hint(name: str) -> str:
     return EXERCISES[name].hint
 
@@ -521,5 +530,6 @@ register(
         call=lambda func, args: func(_stack(args[0])),
         explain=_receptive_field_mistake,
         stored_inputs=_named_stacks,
+        reader_reference=lambda layers: int(_receptive_field_of_stack(torch.tensor(layers, dtype=torch.float32))),
     )
 )

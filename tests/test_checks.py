@@ -149,3 +149,8 @@ def test_receptive_field_off_by_one_is_diagnosed():
 
     result = checks.check("patchgan_receptive_field", r_times_s)
     assert not result.passed and "(r - 1) * s + k, not r * s + k" in result.message
+
+
+def test_reference_for_uses_the_readers_signature():
+    assert checks.reference_for("patchgan_receptive_field")([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]) == 70
+    assert checks.reference_for("slerp") is checks.EXERCISES["slerp"].reference
