@@ -85,6 +85,16 @@ class Exercise:
     rtol: float = 1e-4
     atol: float = 1e-5
     extreme_note: str = ""
+    # Optional, for exercises whose function does not take tensors or whose usual
+    # mistakes can be named: ``call(func, args)`` calls the reader's function (default
+    # ``func(*args)``); ``explain(result, expected, args)`` names the mistake behind a
+    # wrong value (None: the generic message); ``stored_inputs()`` gives the cases stored
+    # in the fixture file (default: two draws of ``random_inputs``).
+    call: Callable[[Callable[..., Any], tuple[torch.Tensor, ...]], Any] | None = None
+    explain: Callable[[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]], str | None] | None = None
+    stored_inputs: Callable[[], list[tuple[torch.Tensor, ...]]] | None = None
+    # The reference with the reader's signature, when ``call`` converts (see :func:`reference_for`).
+    reader_reference: Callable[..., Any] | None = None
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -170,8 +180,11 @@ def make_fixtures(seed: int = 2014) -> dict[str, list[dict[str, Any]]]:
     rng = torch.Generator().manual_seed(seed)
     out: dict[str, list[dict[str, Any]]] = {}
     for name, ex in EXERCISES.items():
-        cases = [ex.random_inputs(rng) for _ in range(2)]
-        if "logits" in ex.task or "loss" in ex.name:
+        if ex.stored_inputs is not None:
+            cases = ex.stored_inputs()
+        else:
+            cases = [ex.random_inputs(rng) for _ in range(2)]
+        if ex.stored_inputs is None and ("logits" in ex.task or "loss" in ex.name):
             # extreme but legal logits: where naive log(sigmoid(x)) overflows to -inf
             cases.append(tuple(torch.tensor([[100.0], [-100.0], [0.0], [30.0]]) for _ in cases[0]))
         stored = []
@@ -256,6 +269,10 @@ def diagnose(got: Any, expected: torch.Tensor, args: tuple[torch.Tensor, ...], e
         )
     if torch.allclose(result, expected, rtol=ex.rtol, atol=ex.atol, equal_nan=True):
         return None
+    if ex.explain is not None:
+        named = ex.explain(result, expected, args)
+        if named:
+            return named
     systematic = _systematic_error(result, expected, ex)
     if systematic:
         return systematic
@@ -285,7 +302,8 @@ def check(name: str, func: Callable[..., Any], *, random_trials: int = 3, seed: 
     answers = []
     for args, _, _ in cases:
         try:
-            answers.append(func(*[a.clone() for a in args]))
+            cloned = tuple(a.clone() for a in args)
+            answers.append(ex.call(func, cloned) if ex.call is not None else func(*cloned))
         except Exception as exc:  # the student's code failing is a result, not a crash
             return CheckResult(name, False, f"your function raised {type(exc).__name__}: {exc}")
     for (args, expected, origin), got in zip(cases, answers):
@@ -301,6 +319,13 @@ def check(name: str, func: Callable[..., Any], *, random_trials: int = 3, seed: 
                     return CheckResult(name, False, f"{across} [every case]")
         return CheckResult(name, False, f"{problem} [{origin} case]")
     return CheckResult(name, True, f"passed all {len(cases)} cases ({len(stored)} stored, {random_trials} random against the library).")
+
+
+def reference_for(name: str) -> Callable[..., Any]:
+    """The kit's answer, called as the reader's function is (what a notebook falls back on
+    until the reader's own passes)."""
+    ex = EXERCISES[name]
+    return ex.reader_reference if ex.reader_reference is not None else ex.reference
 
 
 def hint(name: str) -> str:
@@ -388,3 +413,123 @@ for _exercise in [
     ),
 ]:
     register(_exercise)
+
+
+
+
+# ------------------------------------------ notebook 06 (pix2pix) exercise
+def _stack(layers: torch.Tensor) -> list[tuple[int, int]]:
+    """(L, 2) tensor of (kernel, stride) rows -> a list of int pairs, first layer first."""
+    return [(int(k), int(s)) for k, s in layers.round().long().tolist()]
+
+
+def _receptive_field_of_stack(layers: torch.Tensor) -> torch.Tensor:
+    """The kit's answer: a real stack of convolutions measured by ``patchgan.receptive_field``."""
+    from torch import nn
+
+    from .nets.patchgan import receptive_field
+
+    convs = nn.Sequential(*[nn.Conv2d(1, 1, k, s) for k, s in _stack(layers)])
+    return torch.tensor(float(receptive_field(convs)))  # it walks any module's Conv2d layers
+
+
+def _walk_backwards(stack: list[tuple[int, int]], *, minus_one: bool = True) -> int:
+    size = 1
+    for k, s in reversed(stack):
+        size = (size - 1) * s + k if minus_one else size * s + k
+    return size
+
+
+def _receptive_field_mistake(result: torch.Tensor, expected: torch.Tensor, args: tuple[torch.Tensor, ...]) -> str:
+    """Name the usual mistakes; otherwise say plainly which stack gave which number."""
+    stack = _stack(args[0])
+    got, want = result.item(), int(expected.item())
+    where = f"for the stack {stack} (first layer first) the receptive field is {want}, you gave {got:g}"
+    strides = [s for _, s in stack]
+    forwards = 1
+    for k, s in stack:
+        forwards = (forwards - 1) * s + k
+    candidates = [
+        (
+            1 + sum(k - 1 for k, _ in stack),
+            "the strides are missing: a layer's k - 1 extra pixels count "
+            "once per input pixel only if every layer before it has stride 1; multiply by the product of "
+            "the strides *below* it (walking back: r -> (r - 1) * s + k)",
+        ),
+        (
+            forwards,
+            "you walked forwards (from the input layer up); the recursion r -> (r - 1) * s + k "
+            "starts at the output logit (r = 1) and goes back through the layers, last layer first",
+        ),
+        (
+            _walk_backwards(stack, minus_one=False),
+            "off by more than one: use (r - 1) * s + k, not r * s + k "
+            "(r pixels span r - 1 steps of the stride, plus one kernel)",
+        ),
+        (
+            sum(k for k, _ in stack),
+            "you added the kernel sizes: neighbouring windows overlap by k - 1 "
+            "pixels, and strides spread them apart (r -> (r - 1) * s + k, from the last layer back)",
+        ),
+    ]
+    for value, reason in candidates:
+        if value != want and abs(got - value) < 1e-6:
+            return f"{reason}. ({where}.)"
+    if abs(abs(got - want) - 1) < 1e-6:
+        return f"off by one: start from r = 1 (one output pixel) and use (r - 1) * s + k. ({where}.)"
+    product = 1
+    for s in strides:
+        product *= s
+    if product > 1 and abs(abs(got - want) - product) < 1e-6:
+        return f"off by one step of the strides' product ({product}): start from r = 1, not 0 or 2. ({where}.)"
+    return f"values differ: {where}."
+
+
+def _random_stack(rng: torch.Generator) -> tuple[torch.Tensor]:
+    length = int(torch.randint(1, 8, (1,), generator=rng))
+    kernels = torch.randint(1, 8, (length, 1), generator=rng)
+    strides = torch.randint(1, 4, (length, 1), generator=rng)
+    return (torch.cat([kernels, strides], 1).float(),)
+
+
+def _patchgan_stack(layers: int) -> list[tuple[int, int]]:
+    """PatchDiscriminator(layers=n): n stride-2 4x4 convs, then two of stride 1."""
+    return [(4, 2)] * layers + [(4, 1), (4, 1)]
+
+
+def _named_stacks() -> list[tuple[torch.Tensor]]:
+    stacks = [
+        _patchgan_stack(3),
+        _patchgan_stack(1),
+        _patchgan_stack(5),
+        [(3, 1), (3, 1), (3, 1)],
+        [(7, 2), (3, 2), (3, 1), (1, 1)],
+        [(5, 1)],
+    ]
+    return [(torch.tensor(stack, dtype=torch.float32),) for stack in stacks]
+
+
+register(
+    Exercise(
+        name="patchgan_receptive_field",
+        task="Receptive field (pixels) of one output of a stack of convolutions, given as a list of "
+        "(kernel, stride) pairs, first layer first.",
+        reference=_receptive_field_of_stack,
+        random_inputs=_random_stack,
+        hint="Walk back from one output pixel (r = 1) through the layers, last layer first: a k x k "
+        "convolution of stride s turns a window of r pixels into (r - 1) * s + k.",
+        solution=(
+            "def patchgan_receptive_field(layers):\n"
+            "    size = 1\n"
+            "    for kernel, stride in reversed(layers):\n"
+            "        size = (size - 1) * stride + kernel\n"
+            "    return size\n"
+        ),
+        rtol=0.0,
+        atol=1e-6,
+        call=lambda func, args: func(_stack(args[0])),
+        explain=_receptive_field_mistake,
+        stored_inputs=_named_stacks,
+        reader_reference=lambda layers: int(_receptive_field_of_stack(torch.tensor(layers, dtype=torch.float32))),
+    )
+)

@@ -83,3 +83,74 @@ def test_scalar_answer_with_wrong_term_is_not_called_a_scale_error():
 def test_scalar_answer_scaled_in_every_case_is_a_scale_error():
     result = checks.check("non_saturating_generator_loss", lambda f: 0.5 * F.softplus(-f).mean())
     assert not result.passed and result.message.startswith("scale") and "0.5 times" in result.message
+
+
+# ------------------------------------------------ notebook 06: the PatchGAN's receptive field
+def test_receptive_field_reference_and_kit_agree_on_the_patchgans():
+    from ganlab_kit.nets.patchgan import PatchDiscriminator, receptive_field
+
+    stored = checks.load_fixtures()["patchgan_receptive_field"]
+    for layers, expected in zip((3, 1, 5), (70, 16, 286), strict=True):
+        assert receptive_field(PatchDiscriminator(layers=layers, width=2)) == expected
+        assert any(case["expected"] == expected for case in stored)
+
+
+def test_receptive_field_correct_answers_pass_in_either_direction():
+    def backwards(layers):
+        size = 1
+        for kernel, stride in reversed(layers):
+            size = (size - 1) * stride + kernel
+        return size
+
+    def forwards_with_jumps(layers):  # the other correct form: 1 + sum (k - 1) * product of earlier strides
+        size, jump = 1, 1
+        for kernel, stride in layers:
+            size += (kernel - 1) * jump
+            jump *= stride
+        return size
+
+    for func in (backwards, forwards_with_jumps):
+        result = checks.check("patchgan_receptive_field", func)
+        assert result.passed, result.message
+
+
+def test_receptive_field_without_strides_is_diagnosed():
+    result = checks.check("patchgan_receptive_field", lambda layers: 1 + sum(k - 1 for k, _ in layers))
+    assert not result.passed
+    assert "strides are missing" in result.message and "is 70, you gave 16" in result.message
+
+
+def test_receptive_field_walked_forwards_is_diagnosed():
+    def forwards(layers):
+        size = 1
+        for kernel, stride in layers:  # wrong direction
+            size = (size - 1) * stride + kernel
+        return size
+
+    result = checks.check("patchgan_receptive_field", forwards)
+    assert not result.passed and "walked forwards" in result.message
+
+
+def test_receptive_field_off_by_one_is_diagnosed():
+    def plus_one(layers):
+        size = 1
+        for kernel, stride in reversed(layers):
+            size = (size - 1) * stride + kernel
+        return size + 1
+
+    result = checks.check("patchgan_receptive_field", plus_one)
+    assert not result.passed and result.message.startswith("off by one")
+
+    def r_times_s(layers):
+        size = 1
+        for kernel, stride in reversed(layers):
+            size = size * stride + kernel
+        return size
+
+    result = checks.check("patchgan_receptive_field", r_times_s)
+    assert not result.passed and "(r - 1) * s + k, not r * s + k" in result.message
+
+
+def test_reference_for_uses_the_readers_signature():
+    assert checks.reference_for("patchgan_receptive_field")([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]) == 70
+    assert checks.reference_for("slerp") is checks.EXERCISES["slerp"].reference
