@@ -51,8 +51,10 @@ def make_batches(size: int, batch: int, count: int, device: torch.device, channe
 
 
 def adam_pair(generator, discriminator):
-    return (torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.5, 0.999)),
-            torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.999)))
+    return (
+        torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.5, 0.999)),
+        torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.999)),
+    )
 
 
 def plain_loop(generator, discriminator, batches, steps, amp_dtype=None):
@@ -69,8 +71,9 @@ def plain_loop(generator, discriminator, batches, steps, amp_dtype=None):
             real_logits = discriminator(real).float()
             fake = generator(z)
             fake_logits = discriminator(fake.detach()).float()
-        d_loss = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
-            F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        d_loss = F.binary_cross_entropy_with_logits(
+            real_logits, torch.ones_like(real_logits)
+        ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
         d_loss.backward()
         d_opt.step()
         g_opt.zero_grad()
@@ -79,7 +82,12 @@ def plain_loop(generator, discriminator, batches, steps, amp_dtype=None):
         g_loss = F.binary_cross_entropy_with_logits(g_logits, torch.ones_like(g_logits))
         g_loss.backward()
         g_opt.step()
-        _ = (d_loss.item(), g_loss.item(), torch.sigmoid(real_logits).mean().item(), torch.sigmoid(fake_logits).mean().item())
+        _ = (
+            d_loss.item(),
+            g_loss.item(),
+            torch.sigmoid(real_logits).mean().item(),
+            torch.sigmoid(fake_logits).mean().item(),
+        )
 
 
 def kit_loop(generator, discriminator, batches, steps, amp_dtype=None):
@@ -129,7 +137,9 @@ def timed(fn, *args, sync=False):
 def bench_cpu(args) -> None:
     torch.set_num_threads(args.threads)
     device = torch.device("cpu")
-    config = DCGANConfig(image_size=args.size, latent_dim=64, generator_width=args.width, discriminator_width=args.width)
+    config = DCGANConfig(
+        image_size=args.size, latent_dim=64, generator_width=args.width, discriminator_width=args.width
+    )
     batches = make_batches(args.size, args.batch, 8, device, channels_last=False)
     for warm in (plain_loop, kit_loop):  # first calls allocate and pick kernels
         warm(*build_dcgan(config, seed=0), batches, 3)
@@ -143,13 +153,19 @@ def bench_cpu(args) -> None:
             times[name].append(timed(loop, *build_dcgan(config, seed=0), batches, args.steps))
         seconds, frames = lab_loop(config, batches, args.steps, args.fps)
         times["kit + live views"].append(seconds)
-    print(f"CPU ({torch.get_num_threads()} thread(s)), DCGAN {args.size}x{args.size}, width {args.width}, batch {args.batch}, "
-          f"{args.steps} steps x {args.rounds} rounds (median):")
+    print(
+        f"CPU ({torch.get_num_threads()} thread(s)), DCGAN {args.size}x{args.size}, width {args.width}, "
+        f"batch {args.batch}, "
+        f"{args.steps} steps x {args.rounds} rounds (median):"
+    )
     plain = statistics.median(times["plain"])
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"  {name:<17} {median / args.steps * 1000:8.1f} ms/step  {args.batch * args.steps / median:8.0f} images/s  "
-              f"speed vs plain {plain / median:.2f}")
+        print(
+            f"  {name:<17} {median / args.steps * 1000:8.1f} ms/step  "
+            f"{args.batch * args.steps / median:8.0f} images/s  "
+            f"speed vs plain {plain / median:.2f}"
+        )
     print(f"  (live views drew {frames} frames in the last round at {args.fps:g} fps)")
 
 
@@ -159,13 +175,22 @@ def bench_gpu(args) -> None:
         return
     device = torch.device("cuda")
     torch.backends.cudnn.benchmark = True
-    config = DCGANConfig(image_size=args.gpu_size, channels=1, latent_dim=100, generator_width=args.gpu_width, discriminator_width=args.gpu_width)
-    print(f"GPU {torch.cuda.get_device_name()}: DCGAN {args.gpu_size}x{args.gpu_size}, width {args.gpu_width}, batch {args.gpu_batch}, "
-          f"{args.gpu_steps} steps x {args.rounds} rounds (median):")
+    config = DCGANConfig(
+        image_size=args.gpu_size,
+        channels=1,
+        latent_dim=100,
+        generator_width=args.gpu_width,
+        discriminator_width=args.gpu_width,
+    )
+    print(
+        f"GPU {torch.cuda.get_device_name()}: DCGAN {args.gpu_size}x{args.gpu_size}, width {args.gpu_width}, "
+        f"batch {args.gpu_batch}, "
+        f"{args.gpu_steps} steps x {args.rounds} rounds (median):"
+    )
     for label, channels_last, amp in (("fp32", False, None), ("channels_last + bf16 autocast", True, torch.bfloat16)):
         batches = make_batches(args.gpu_size, args.gpu_batch, 8, device, channels_last)
 
-        def nets():
+        def nets(channels_last=channels_last):  # bound now: the loop variable moves on
             generator, discriminator = build_dcgan(config, device, seed=0)
             if channels_last:
                 generator.to(memory_format=torch.channels_last)
@@ -185,8 +210,10 @@ def bench_gpu(args) -> None:
         plain = statistics.median(results["plain"])
         for name, values in results.items():
             median = statistics.median(values)
-            print(f"  [{label}] {name:<6} {median / args.gpu_steps * 1000:7.2f} ms/step  "
-                  f"{args.gpu_batch * args.gpu_steps / median:9.0f} images/s  speed vs plain {plain / median:.2f}")
+            print(
+                f"  [{label}] {name:<6} {median / args.gpu_steps * 1000:7.2f} ms/step  "
+                f"{args.gpu_batch * args.gpu_steps / median:9.0f} images/s  speed vs plain {plain / median:.2f}"
+            )
 
 
 def main() -> int:

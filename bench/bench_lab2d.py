@@ -39,7 +39,18 @@ from ganlab_kit.widgets.lab2d import GanLab2D, LabConfig  # noqa: E402
 
 MODEL = ToyModelConfig(generator_layers=2, generator_neurons=32, discriminator_layers=2, discriminator_neurons=32)
 HYPER = Toy2DHyper(batch_size=256)
-FIELD_KEYS = ["heatmap", "heatmap_resolution", "real", "fake", "arrows", "manifold", "manifold_density", "manifold_resolution", "manifold_dim", "frame"]
+FIELD_KEYS = [
+    "heatmap",
+    "heatmap_resolution",
+    "real",
+    "fake",
+    "arrows",
+    "manifold",
+    "manifold_density",
+    "manifold_resolution",
+    "manifold_dim",
+    "frame",
+]
 
 
 def plain_loop(seconds: float) -> float:

@@ -32,10 +32,16 @@ def baseline_blur(images: torch.Tensor, sigma: float = 2.0) -> torch.Tensor:
     kernel = torch.exp(-0.5 * (x / sigma) ** 2)
     kernel = kernel / kernel.sum()
     channels = images.shape[1]
-    out = F.conv2d(F.pad(images, (radius, radius, 0, 0), mode="replicate"),
-                   kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
-    return F.conv2d(F.pad(out, (0, 0, radius, radius), mode="replicate"),
-                    kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
+    out = F.conv2d(
+        F.pad(images, (radius, radius, 0, 0), mode="replicate"),
+        kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1),
+        groups=channels,
+    )
+    return F.conv2d(
+        F.pad(out, (0, 0, radius, radius), mode="replicate"),
+        kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1),
+        groups=channels,
+    )
 
 
 def seconds_per_call(function, images: torch.Tensor, repeats: int) -> float:
@@ -57,18 +63,33 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (1 is fastest on a busy 2-core machine; 0 = torch's default)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (1 is fastest on a busy 2-core machine; 0 = torch's default)",
+    )
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
 
     loaded = photos.load_photos(photos.builtin_photos())
-    images = torch.stack([photos.resize_uint8(loaded.images[i % len(loaded.images)], (args.size, args.size))
-                          for i in range(args.batch)]).float().div(255).to(args.device)
-    print(f"batch {args.batch} x 3 x {args.size} x {args.size} on {args.device}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), median of {args.repeats}")
+    images = (
+        torch.stack(
+            [
+                photos.resize_uint8(loaded.images[i % len(loaded.images)], (args.size, args.size))
+                for i in range(args.batch)
+            ]
+        )
+        .float()
+        .div(255)
+        .to(args.device)
+    )
+    print(
+        f"batch {args.batch} x 3 x {args.size} x {args.size} on {args.device}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), median of {args.repeats}"
+    )
     base = seconds_per_call(baseline_blur, images, args.repeats)
     print(f"{'baseline: depthwise-conv gaussian blur':42s} {args.batch / base:8.1f} images/s   1.00x blur time")
     slowest = float("inf")

@@ -19,9 +19,10 @@ never shown unless asked for.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -257,7 +258,9 @@ def diagnose(got: Any, expected: torch.Tensor, args: tuple[torch.Tensor, ...], e
     expected = expected.to(torch.float64)
     if result.shape != expected.shape:
         if result.numel() == expected.numel():
-            return f"shape: expected {tuple(expected.shape)}, got {tuple(result.shape)} (same numbers of values: reshape?)"
+            return (
+                f"shape: expected {tuple(expected.shape)}, got {tuple(result.shape)} (same numbers of values: reshape?)"
+            )
         if expected.dim() == 0:
             return f"shape: expected a single number (a mean over the batch), got shape {tuple(result.shape)}."
         return f"shape: expected {tuple(expected.shape)}, got {tuple(result.shape)}."
@@ -318,7 +321,9 @@ def check(name: str, func: Callable[..., Any], *, random_trials: int = 3, seed: 
                 if across:
                     return CheckResult(name, False, f"{across} [every case]")
         return CheckResult(name, False, f"{problem} [{origin} case]")
-    return CheckResult(name, True, f"passed all {len(cases)} cases ({len(stored)} stored, {random_trials} random against the library).")
+    return CheckResult(
+        name, True, f"passed all {len(cases)} cases ({len(stored)} stored, {random_trials} random against the library)."
+    )
 
 
 def reference_for(name: str) -> Callable[..., Any]:
@@ -342,7 +347,9 @@ def describe(name: str) -> str:
 
 
 # ------------------------------------------------ notebook 04 (DCGAN) exercises
-def _transposed_conv_output_size(size: torch.Tensor, kernel: torch.Tensor, stride: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+def _transposed_conv_output_size(
+    size: torch.Tensor, kernel: torch.Tensor, stride: torch.Tensor, padding: torch.Tensor
+) -> torch.Tensor:
     return (size - 1) * stride - 2 * padding + kernel
 
 
@@ -374,7 +381,8 @@ for _exercise in [
         task="Output height of a ConvTranspose2d from input size, kernel, stride and padding (elementwise).",
         reference=_transposed_conv_output_size,
         random_inputs=_conv_sizes,
-        hint="A transposed convolution undoes the size arithmetic of a convolution: out = (in - 1) * stride - 2 * padding + kernel.",
+        hint="A transposed convolution undoes the size arithmetic of a convolution: "
+        "out = (in - 1) * stride - 2 * padding + kernel.",
         solution=(
             "def transposed_conv_output_size(size, kernel, stride, padding):\n"
             "    return (size - 1) * stride - 2 * padding + kernel\n"
@@ -385,8 +393,8 @@ for _exercise in [
         task="KID's unbiased squared MMD between feature sets x (n, d) and y (m, d) with kernel (x.y / d + 1)^3.",
         reference=_unbiased_mmd2,
         random_inputs=lambda rng: (torch.randn((20, 4), generator=rng), torch.randn((15, 4), generator=rng) + 0.5),
-        hint="Build the three kernel matrices; for x-x and y-y leave out the diagonal (i == j) and divide by n(n-1) and m(m-1); "
-        "the cross term is a plain mean, counted twice.",
+        hint="Build the three kernel matrices; for x-x and y-y leave out the diagonal (i == j) "
+        "and divide by n(n-1) and m(m-1); the cross term is a plain mean, counted twice.",
         solution=(
             "def unbiased_mmd2(x, y):\n"
             "    n, m, d = x.shape[0], y.shape[0], x.shape[1]\n"
@@ -402,8 +410,13 @@ for _exercise in [
         name="slerp",
         task="Spherical interpolation between latent vectors z0, z1 (D,) at times t (T,): return (T, D).",
         reference=_slerp,
-        random_inputs=lambda rng: (torch.randn((8,), generator=rng), torch.randn((8,), generator=rng), torch.rand((5,), generator=rng)),
-        hint="omega = arccos(z0.z1 / (|z0| |z1|)); weights sin((1 - t) omega) / sin(omega) and sin(t omega) / sin(omega); t[:, None] broadcasts.",
+        random_inputs=lambda rng: (
+            torch.randn((8,), generator=rng),
+            torch.randn((8,), generator=rng),
+            torch.rand((5,), generator=rng),
+        ),
+        hint="omega = arccos(z0.z1 / (|z0| |z1|)); weights sin((1 - t) omega) / sin(omega) and "
+        "sin(t omega) / sin(omega); t[:, None] broadcasts.",
         solution=(
             "def slerp(z0, z1, t):\n"
             "    omega = torch.arccos((z0 @ z1 / (z0.norm() * z1.norm())).clamp(-1, 1))\n"
@@ -413,8 +426,6 @@ for _exercise in [
     ),
 ]:
     register(_exercise)
-
-
 
 
 # ------------------------------------------ notebook 06 (pix2pix) exercise

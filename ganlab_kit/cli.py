@@ -1,6 +1,6 @@
 """``ganlab-kit``: the kit's command line.
 
-    ganlab-kit doctor     versions, device, fast mode, and what to do about each problem found
+ganlab-kit doctor     versions, device, fast mode, and what to do about each problem found
 """
 
 from __future__ import annotations
@@ -41,8 +41,6 @@ def diagnose() -> tuple[dict[str, str], list[Finding]]:
     """Collect versions and findings without printing (testable)."""
     versions = {"python": platform.python_version()}
     findings: list[Finding] = []
-    if sys.version_info < (3, 10):
-        findings.append(Finding(False, f"Python {platform.python_version()} is older than 3.10", "install Python 3.10 or newer"))
     for dist in ("torch", "torchvision", "ipywidgets", "jupyterlab", "notebook", "matplotlib", "safetensors", "nbval"):
         versions[dist] = _version(dist) or "missing"
     for dist in ("torch", "torchvision", "ipywidgets", "jupyterlab", "matplotlib"):
@@ -59,12 +57,17 @@ def diagnose() -> tuple[dict[str, str], list[Finding]]:
             findings.append(
                 Finding(
                     False,
-                    f"torch {versions['torch']} and torchvision {versions['torchvision']} do not work together{hint}: {why}",
+                    f"torch {versions['torch']} and torchvision {versions['torchvision']} "
+                    f"do not work together{hint}: {why}",
                     "run: python -m pip install --upgrade torch torchvision   (pip then picks a matching pair)",
                 )
             )
     if versions["ipywidgets"] != "missing" and not versions["ipywidgets"].startswith("8"):
-        findings.append(Finding(False, f"ipywidgets {versions['ipywidgets']} is not 8.x", "run: python -m pip install 'ipywidgets>=8.1'"))
+        findings.append(
+            Finding(
+                False, f"ipywidgets {versions['ipywidgets']} is not 8.x", "run: python -m pip install 'ipywidgets>=8.1'"
+            )
+        )
     return versions, findings
 
 

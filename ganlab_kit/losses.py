@@ -34,7 +34,7 @@ Mescheder et al. 2018 (R1); Isola et al. 2017 (pix2pix); Zhu et al. 2017 (CycleG
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -68,7 +68,9 @@ def _check_pair(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> None:
         )
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "non_saturating") -> torch.Tensor:
+def discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "non_saturating"
+) -> torch.Tensor:
     r"""The discriminator's (critic's) loss for ``kind``, to be *minimised*.
 
     minimax / non_saturating (the two differ only for the generator):
@@ -139,7 +141,9 @@ def gradient_penalty(
         )
     batch = real.shape[0]
     eps_shape = (batch,) + (1,) * (real.dim() - 1)  # (B, 1, ..., 1) broadcasts per sample
-    eps = torch.rand(eps_shape, generator=generator, dtype=real.dtype, device="cpu" if generator is not None else real.device)
+    eps = torch.rand(
+        eps_shape, generator=generator, dtype=real.dtype, device="cpu" if generator is not None else real.device
+    )
     eps = eps.to(real.device)
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     scores = critic(x_hat)
@@ -183,8 +187,9 @@ def l1_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (output - target).abs().mean()
 
 
-def cycle_loss(real_a: torch.Tensor, reconstructed_a: torch.Tensor, real_b: torch.Tensor,
-               reconstructed_b: torch.Tensor) -> torch.Tensor:
+def cycle_loss(
+    real_a: torch.Tensor, reconstructed_a: torch.Tensor, real_b: torch.Tensor, reconstructed_b: torch.Tensor
+) -> torch.Tensor:
     r"""CycleGAN's cycle-consistency loss (Zhu et al. 2017, eq. 2), without its weight lambda:
 
         L_cyc(G, F) = E_x [ ||F(G(x)) - x||_1 ] + E_y [ ||G(F(y)) - y||_1 ]
@@ -199,8 +204,9 @@ def cycle_loss(real_a: torch.Tensor, reconstructed_a: torch.Tensor, real_b: torc
     return (reconstructed_a - real_a).abs().mean() + (reconstructed_b - real_b).abs().mean()
 
 
-def identity_loss(real_a: torch.Tensor, identity_a: torch.Tensor, real_b: torch.Tensor,
-                  identity_b: torch.Tensor) -> torch.Tensor:
+def identity_loss(
+    real_a: torch.Tensor, identity_a: torch.Tensor, real_b: torch.Tensor, identity_b: torch.Tensor
+) -> torch.Tensor:
     r"""CycleGAN's identity loss (Zhu et al. 2017, section 5.2, after Taigman et al.), without its weight:
 
         L_identity(G, F) = E_y [ ||G(y) - y||_1 ] + E_x [ ||F(x) - x||_1 ]

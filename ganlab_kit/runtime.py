@@ -20,9 +20,10 @@ import contextlib
 import os
 import random
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -209,9 +210,6 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
 
 
 # ------------------------------------------------------------------ torch threads
-import threading  # (this section is appended; the import stays with it)
-
-
 class TorchThreadLimit:
     """One holder's claim on ``torch.set_num_threads`` (see :func:`limit_torch_threads`).
 
@@ -226,7 +224,7 @@ class TorchThreadLimit:
             self.released = True
             _thread_limits.release(self)
 
-    def __enter__(self) -> "TorchThreadLimit":
+    def __enter__(self) -> TorchThreadLimit:
         return self
 
     def __exit__(self, *exc) -> None:

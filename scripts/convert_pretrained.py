@@ -46,9 +46,14 @@ def convert(kind: str) -> bool:
     tensors = load_file(str(path))
     info = json.loads(path.with_suffix(".json").read_text())
     config = ToyModelConfig.from_dict(json.loads(metadata["model_config"]))
-    run = Toy2DRun(make_distribution(metadata["distribution"]), config, hyper_from_old(info["training"]), seed=int(info.get("seed", 0)))
+    run = Toy2DRun(
+        make_distribution(metadata["distribution"]),
+        config,
+        hyper_from_old(info["training"]),
+        seed=int(info.get("seed", 0)),
+    )
     for prefix, module in (("generator.", run.generator), ("discriminator.", run.discriminator)):
-        module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
+        module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
     run.steps_done = int(metadata["steps"])
     save_toy_model(path, run, extra=json.loads(metadata.get("extra", "{}")), global_rng=False)
     print(f"{kind:17s} converted ({run.steps_done} steps)")

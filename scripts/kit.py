@@ -85,7 +85,9 @@ def repair_pair(python: Path) -> None:
     if pair_ok(python):
         return
     say("torch and torchvision do not work together; installing a matching pair from the registry")
-    if run([python, "-m", "pip", "install", "--quiet", "--upgrade", "torch", "torchvision"]) != 0 or not pair_ok(python):
+    if run([python, "-m", "pip", "install", "--quiet", "--upgrade", "torch", "torchvision"]) != 0 or not pair_ok(
+        python
+    ):
         sys.exit(
             "[ganlab-kit] torch and torchvision still do not import together. Install a matching pair\n"
             "for your machine (https://pytorch.org/get-started), then run this command again."

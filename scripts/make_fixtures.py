@@ -3,6 +3,7 @@
 Run after adding an exercise: python scripts/make_fixtures.py
 tests/test_checks.py fails if the stored file and the references disagree.
 """
+
 import json
 from pathlib import Path
 

@@ -43,10 +43,20 @@ def make(kind: str, seed: int = 0) -> dict:
         run.step()
     seconds = time.perf_counter() - started
     quality = run.evaluate()
-    info = {"distribution": kind, "steps": STEPS[kind], "seed": seed, "training": hyper_to_dict(hyper), "model": run.model_config.to_dict(), "evaluation": quality, "torch": torch.__version__}
+    info = {
+        "distribution": kind,
+        "steps": STEPS[kind],
+        "seed": seed,
+        "training": hyper_to_dict(hyper),
+        "model": run.model_config.to_dict(),
+        "evaluation": quality,
+        "torch": torch.__version__,
+    }
     path = save_toy_model(PRETRAINED_DIR / f"{kind}.safetensors", run, extra={"evaluation": quality}, global_rng=False)
     path.with_suffix(".json").write_text(json.dumps(info, indent=2) + "\n")
-    print(f"{kind:17s} {STEPS[kind]} steps in {seconds:5.1f} s  " + "  ".join(f"{k}={v:.3f}" for k, v in quality.items()))
+    print(
+        f"{kind:17s} {STEPS[kind]} steps in {seconds:5.1f} s  " + "  ".join(f"{k}={v:.3f}" for k, v in quality.items())
+    )
     return info
 
 

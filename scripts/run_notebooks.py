@@ -50,7 +50,9 @@ def run(path: Path, fast: bool, timeout: int) -> float:
     os.environ.setdefault("GANLAB_LIVE", "0")
     start = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
     finally:
         if env_before is None:
             os.environ.pop("GANLAB_FAST", None)

@@ -27,9 +27,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -62,7 +62,9 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, interva
         except Exception as exc:
             last_error = exc
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+    raise TimeoutError(
+        f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_error})" if last_error else "")
+    )
 
 
 def free_port() -> int:
@@ -141,7 +143,7 @@ def write_lab_settings(settings_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def jupyter_running(prefix: str) -> Iterator["JupyterServer"]:
+def jupyter_running(prefix: str) -> Iterator[JupyterServer]:
     """A Jupyter server on a fresh temporary profile for the duration of the block;
     stopped and its profile removed afterwards, whatever happened inside."""
     home = Path(tempfile.mkdtemp(prefix=prefix))
@@ -155,7 +157,9 @@ def jupyter_running(prefix: str) -> Iterator["JupyterServer"]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def start_jupyter(home: Path, root_dir: Path = REPO_ROOT, timeout: float = 90.0, extra_env: dict[str, str] | None = None) -> JupyterServer:
+def start_jupyter(
+    home: Path, root_dir: Path = REPO_ROOT, timeout: float = 90.0, extra_env: dict[str, str] | None = None
+) -> JupyterServer:
     """Start ``jupyter lab`` from this Python (so the kernel is this venv's python)."""
     port, token = free_port(), secrets.token_hex(16)
     dirs = {name: home / name for name in ("config", "runtime", "data", "settings", "workspaces")}
@@ -176,7 +180,9 @@ def start_jupyter(home: Path, root_dir: Path = REPO_ROOT, timeout: float = 90.0,
     )
     env.update(extra_env or {})
     command = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable,
+        "-m",
+        "jupyterlab",
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -192,7 +198,9 @@ def start_jupyter(home: Path, root_dir: Path = REPO_ROOT, timeout: float = 90.0,
         command.append("--allow-root")  # CI containers run as root
     log_path = home / "server.log"
     log = open(log_path, "wb")
-    process = subprocess.Popen(command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     server = JupyterServer(process, port, token, log_path)
 
     def ready() -> bool:
@@ -212,7 +220,7 @@ def start_jupyter(home: Path, root_dir: Path = REPO_ROOT, timeout: float = 90.0,
 
 
 # ------------------------------------------------------------ smoke notebook
-SMOKE_SOURCE = r'''
+SMOKE_SOURCE = r"""
 import io
 import math
 import time
@@ -261,12 +269,14 @@ refresher = ViewRefresher(read, draw, session=session, fps=15)
 refresher.draw_now()
 refresher.start()
 display(widgets.VBox([bar.widget, field]))
-'''
+"""
 
 
 def write_smoke_notebook(path: Path) -> Path:
     """A small notebook with a TrainingSession-driven widget that keeps the lab's names."""
-    nb = new_notebook(cells=[new_markdown_cell("Browser smoke test: a session-driven widget."), new_code_cell(SMOKE_SOURCE.strip())])
+    nb = new_notebook(
+        cells=[new_markdown_cell("Browser smoke test: a session-driven widget."), new_code_cell(SMOKE_SOURCE.strip())]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)

@@ -11,8 +11,8 @@ for drawing. Importable by the browser test's notebook kernel (tests/ on sys.pat
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import torch
 from torch import nn
@@ -22,7 +22,9 @@ from ganlab_kit.train.run import PendingHyper, RunState, hyper_field, set_learni
 
 @dataclass
 class FakeHyper:
-    loss: str = hyper_field("non_saturating", choices=("non_saturating", "wasserstein", "least_squares"), help="adversarial loss")
+    loss: str = hyper_field(
+        "non_saturating", choices=("non_saturating", "wasserstein", "least_squares"), help="adversarial loss"
+    )
     generator_lr: float = hyper_field(2e-3, low=1e-6, high=1.0, log=True, help="generator learning rate")
     discriminator_lr: float = hyper_field(2e-3, low=1e-6, high=1.0, log=True, help="discriminator learning rate")
     cycle_weight: float = hyper_field(10.0, low=0.0, high=100.0, help="weight of the cycle loss")
@@ -51,8 +53,12 @@ class FakeRun(PendingHyper[FakeHyper]):
         self.generator = FakeGenerator(latent_dim)
         self.discriminator = nn.Linear(3 * 8 * 8, 1)
         self._optimizers = {
-            "generator": torch.optim.Adam(self.generator.parameters(), lr=self._hyper.generator_lr, betas=self._hyper.betas),
-            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=self._hyper.discriminator_lr, betas=self._hyper.betas),
+            "generator": torch.optim.Adam(
+                self.generator.parameters(), lr=self._hyper.generator_lr, betas=self._hyper.betas
+            ),
+            "discriminator": torch.optim.Adam(
+                self.discriminator.parameters(), lr=self._hyper.discriminator_lr, betas=self._hyper.betas
+            ),
         }
         self.real = torch.rand(16, 3, 8, 8, generator=gen) * 2 - 1
         self.fixed_noise = torch.randn(9, latent_dim, generator=gen)
@@ -101,8 +107,11 @@ class FakeRun(PendingHyper[FakeHyper]):
         self._optimizers["generator"].step()
         self.steps_done += 1
         return {
-            "d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "cycle_loss": cycle.detach(),
-            "d_real": torch.sigmoid(d_real).mean().detach(), "d_fake": torch.sigmoid(d_fake).mean().detach(),
+            "d_loss": d_loss.detach(),
+            "g_loss": g_loss.detach(),
+            "cycle_loss": cycle.detach(),
+            "d_real": torch.sigmoid(d_real).mean().detach(),
+            "d_fake": torch.sigmoid(d_fake).mean().detach(),
             "gradient_penalty": penalty.detach(),
         }
 
@@ -122,7 +131,9 @@ class FakeRun(PendingHyper[FakeHyper]):
         return {"model": "fake", "latent_dim": self.generator.latent_dim}
 
     def state_dict(self) -> RunState:
-        return RunState(modules={k: m.state_dict() for k, m in self.modules.items()}, state={"steps_done": self.steps_done})
+        return RunState(
+            modules={k: m.state_dict() for k, m in self.modules.items()}, state={"steps_done": self.steps_done}
+        )
 
     def load_state_dict(self, state: RunState) -> None:
         for name, module in self.modules.items():

@@ -1,7 +1,7 @@
 """Small helpers shared by the tests (imported as ``from helpers import ...``)."""
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> bool:

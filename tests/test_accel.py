@@ -1,9 +1,9 @@
 """Acceleration in one place: compiled, DDP-wrapped and mixed-precision runs save the same
 checkpoint keys as a plain run and step finitely; wrapper prefixes never reach a file."""
 
+import pytest
 import torch
 import torch.distributed as dist
-import pytest
 from safetensors import safe_open
 
 from ganlab_kit import data as image_sets
@@ -23,7 +23,9 @@ def digits16():
 
 
 def make_run(data, device="cpu", loss="non_saturating", **accel):
-    return DCGANRun(DCGANRunConfig(model=MODEL, batch_size=8, seed=3, **accel), data, device=device, hyper=DCGANHyper(loss=loss))
+    return DCGANRun(
+        DCGANRunConfig(model=MODEL, batch_size=8, seed=3, **accel), data, device=device, hyper=DCGANHyper(loss=loss)
+    )
 
 
 def saved_keys(path):
@@ -36,27 +38,39 @@ def test_unwrap_and_prefix_stripping():
     compiled = torch.compile(net)  # lazy: nothing is compiled before a forward pass
     assert unwrap(compiled) is net and unwrap(net) is net
     assert list(compiled.state_dict()) == ["_orig_mod.0.weight", "_orig_mod.0.bias"]
-    assert list(checkpoint.strip_wrapper_prefixes({"module._orig_mod.0.weight": 1, "0.bias": 2})) == ["0.weight", "0.bias"]
+    assert list(checkpoint.strip_wrapper_prefixes({"module._orig_mod.0.weight": 1, "0.bias": 2})) == [
+        "0.weight",
+        "0.bias",
+    ]
 
 
 def test_compiled_run_saves_the_same_keys_and_loads_either_way(tmp_path, digits16):
     plain, compiled = make_run(digits16), make_run(digits16, compile=True)
-    assert type(compiled.generator_forward).__name__ == "OptimizedModule" and compiled.generator is unwrap(compiled.generator_forward)
+    assert type(compiled.generator_forward).__name__ == "OptimizedModule" and compiled.generator is unwrap(
+        compiled.generator_forward
+    )
     plain_keys = saved_keys(plain.save(tmp_path / "plain.safetensors"))
     compiled_keys = saved_keys(compiled.save(tmp_path / "compiled.safetensors"))
     assert plain_keys == compiled_keys and not any("_orig_mod" in key for key in compiled_keys)
     # loose modules saved wrapped are stripped too, and load into a plain or a wrapped module
     net = torch.nn.Linear(3, 2)
-    path = checkpoint.save_checkpoint(tmp_path / "net.safetensors", architecture={"architecture": "mlp"}, modules={"net": torch.compile(net)})
+    path = checkpoint.save_checkpoint(
+        tmp_path / "net.safetensors", architecture={"architecture": "mlp"}, modules={"net": torch.compile(net)}
+    )
     assert "module/net/weight" in saved_keys(path)
     other = torch.nn.Linear(3, 2)
-    checkpoint.load_checkpoint(path, architecture={"architecture": "mlp"}, modules={"net": torch.compile(other)}, global_rng=False)
+    checkpoint.load_checkpoint(
+        path, architecture={"architecture": "mlp"}, modules={"net": torch.compile(other)}, global_rng=False
+    )
     assert torch.equal(other.weight, net.weight)
     # a run state carrying prefixed keys (e.g. from a wrapped module's state_dict) loads too
     state = plain.state_dict()
     state.modules = {name: {f"module.{k}": v for k, v in weights.items()} for name, weights in state.modules.items()}
     fresh = make_run(digits16)
-    path = checkpoint.save_run(tmp_path / "prefixed.safetensors", type("R", (), {"state_dict": lambda self: state, "architecture": lambda self: plain.architecture()})())
+    path = checkpoint.save_run(
+        tmp_path / "prefixed.safetensors",
+        type("R", (), {"state_dict": lambda self: state, "architecture": lambda self: plain.architecture()})(),
+    )
     assert saved_keys(path) == plain_keys
     checkpoint.load_run(path, fresh)
 
@@ -129,4 +143,6 @@ def test_gpu_mixed_precision_compiled_run(tmp_path, digits16, precision):
     for _ in range(3):
         metrics = metrics_to_floats(run.step())
     assert all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
-    assert saved_keys(run.save(tmp_path / "gpu.safetensors")) == saved_keys(make_run(digits16).save(tmp_path / "cpu.safetensors"))
+    assert saved_keys(run.save(tmp_path / "gpu.safetensors")) == saved_keys(
+        make_run(digits16).save(tmp_path / "cpu.safetensors")
+    )

@@ -24,7 +24,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from browser_util import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -42,7 +41,9 @@ if not CHROMIUM.exists():
         f"real-browser test skipped: {CHROMIUM} not found; install Debian's chromium: apt-get install chromium",
         allow_module_level=True,
     )
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is missing: pip install -e '.[test]'")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright for Python is missing: pip install -e '.[test]'"
+)
 
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 LAB_NOTEBOOK = "notebooks/02_gan_lab.ipynb"
@@ -57,7 +58,8 @@ _PANEL_STATE_JS = """
   const app = window.jupyterapp;
   if (!app || !app.shell) return {phase: 'no app'};
   const panel = app.shell.currentWidget;
-  if (!panel || !panel.content || !panel.sessionContext || !panel.context || !panel.context.isReady) return {phase: 'no panel'};
+  if (!panel || !panel.content || !panel.sessionContext) return {phase: 'no panel'};
+  if (!panel.context || !panel.context.isReady) return {phase: 'no panel'};
   const session = panel.sessionContext.session;
   const kernel = session && session.kernel;
   const cells = panel.content.widgets.filter(c => c.model.type === 'code');
@@ -180,7 +182,9 @@ def _kernel_python(server: JupyterServer) -> None:
     ``python`` jupyter_client replaces by the server's own interpreter: the kernel is the venv's."""
     python3 = server.api("kernelspecs")["kernelspecs"]["python3"]
     argv0 = python3["spec"]["argv"][0]
-    assert argv0 in {"python", "python3", sys.executable}, f"kernelspec python3 runs {argv0!r}, not this environment's python"
+    assert argv0 in {"python", "python3", sys.executable}, (
+        f"kernelspec python3 runs {argv0!r}, not this environment's python"
+    )
 
 
 def _field_pixels(element):
@@ -226,9 +230,13 @@ def _press_play_and_watch(page, notebook: str, shot_name: str) -> tuple[int, int
     play.scroll_into_view_if_needed()
     # Look for the counter and the field next to this Play button (the same output), else
     # anywhere. Element handles, not locators: the button's text changes once it is clicked.
-    output = play.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' jp-OutputArea-output ')][1]")
+    output = play.locator(
+        "xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' jp-OutputArea-output ')][1]"
+    )
     scope_handle = output.element_handle() if output.count() else page.locator("body").element_handle()
-    field = scope_handle.query_selector(".ganlab-field") or page.locator(".ganlab-field").first.element_handle(timeout=30_000)
+    field = scope_handle.query_selector(".ganlab-field") or page.locator(".ganlab-field").first.element_handle(
+        timeout=30_000
+    )
     field.wait_for_element_state("visible", timeout=30_000)
     play = play.element_handle()
 
@@ -239,12 +247,16 @@ def watch_play(page, play, view, read_step, shot_name: str, what: str) -> tuple[
     """Click ``play`` and wait until the step counter (``read_step()``) has advanced by 5
     and the pixels of ``view`` (an element handle) have changed; save a screenshot; pause.
     Returns (step before, step after, fraction of the view's pixels that changed)."""
-    start_step = wait_for(lambda: (lambda s: (s,) if s is not None else None)(read_step()), 30, "a label showing 'step N'")[0]
+    start_step = wait_for(
+        lambda: (lambda s: (s,) if s is not None else None)(read_step()), 30, "a label showing 'step N'"
+    )[0]
     before = _field_pixels(view)
     play.click()
     try:
         wait_for(lambda: widget_button(page, "Pause").count() > 0, 20, "Play to turn into Pause")
-        wait_for(lambda: (read_step() or 0) >= start_step + 5, ADVANCE_TIMEOUT, f"the step counter to pass {start_step + 5}")
+        wait_for(
+            lambda: (read_step() or 0) >= start_step + 5, ADVANCE_TIMEOUT, f"the step counter to pass {start_step + 5}"
+        )
         wait_for(lambda: _changed_fraction(before, _field_pixels(view)) > 0.001, ADVANCE_TIMEOUT, f"{what} to change")
         after = _field_pixels(view)
         end_step = read_step()

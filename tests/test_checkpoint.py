@@ -10,8 +10,8 @@ import torch
 from ganlab_kit.data import digits
 from ganlab_kit.nets.dcgan import DCGANConfig
 from ganlab_kit.train import checkpoint
-from ganlab_kit.train.run import metrics_to_floats
 from ganlab_kit.train.dcgan import DCGANHyper, DCGANRun, DCGANRunConfig
+from ganlab_kit.train.run import metrics_to_floats
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,9 @@ def test_wrong_size_or_architecture_names_both(tmp_path, digits16):
     with pytest.raises(checkpoint.CheckpointMismatch, match="generator_width: checkpoint 4 vs run 8"):
         wider.load(path)
     with pytest.raises(checkpoint.CheckpointMismatch, match="PIX2PIX"):
-        checkpoint.check_architecture({"architecture": "pix2pix", "image_size": 16}, {"architecture": "dcgan", "image_size": 16})
+        checkpoint.check_architecture(
+            {"architecture": "pix2pix", "image_size": 16}, {"architecture": "dcgan", "image_size": 16}
+        )
 
 
 def test_write_is_atomic_and_leaves_no_temp_files(tmp_path, digits16, monkeypatch):
@@ -116,5 +118,10 @@ def test_not_a_checkpoint_is_a_clear_error(tmp_path, digits16):
 def test_state_must_be_json(tmp_path):
     net = torch.nn.Linear(2, 2)
     with pytest.raises(TypeError, match="JSON"):
-        checkpoint.save_checkpoint(tmp_path / "x.safetensors", architecture={"architecture": "mlp"}, modules={"net": net}, state={"bad": object()})
+        checkpoint.save_checkpoint(
+            tmp_path / "x.safetensors",
+            architecture={"architecture": "mlp"},
+            modules={"net": net},
+            state={"bad": object()},
+        )
     assert not list(tmp_path.iterdir())

@@ -17,7 +17,9 @@ def test_doctor_reports_versions_device_and_mode(monkeypatch):
 
 
 def test_doctor_says_what_to_do_about_a_broken_pair(monkeypatch):
-    monkeypatch.setattr(cli, "_torchvision_ops_work", lambda: (False, "RuntimeError: operator torchvision::nms does not exist"))
+    monkeypatch.setattr(
+        cli, "_torchvision_ops_work", lambda: (False, "RuntimeError: operator torchvision::nms does not exist")
+    )
     monkeypatch.setattr(cli, "_version", lambda d: "2.13.0+cpu" if d == "torch" else "1.0")
     versions, findings = cli.diagnose()
     bad = [f for f in findings if not f.ok]

@@ -39,7 +39,7 @@ def _zip_with(name: str, symlink: bool = False) -> bytes:
         archive.writestr("set/trainA/ok.png", _png_bytes(1))
         info = zipfile.ZipInfo(name)
         if symlink:
-            info.external_attr = (0o120777 << 16)  # a symlink entry; its data is the link target
+            info.external_attr = 0o120777 << 16  # a symlink entry; its data is the link target
             archive.writestr(info, "/etc/passwd")
         else:
             archive.writestr(info, b"escaped")
@@ -106,9 +106,23 @@ def _closed_port_url() -> str:
 
 def _manifest(tmp_path, name, url, sha256=None, archive="zip", mirrors=(), extracted_bytes=None):
     path = tmp_path / "manifest.json"
-    path.write_text(json.dumps({"format": 1, "datasets": {name: {
-        "url": url, "sha256": sha256, "archive": archive, "mirrors": list(mirrors), "licence": "test",
-        "extracted_bytes": extracted_bytes}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "datasets": {
+                    name: {
+                        "url": url,
+                        "sha256": sha256,
+                        "archive": archive,
+                        "mirrors": list(mirrors),
+                        "licence": "test",
+                        "extracted_bytes": extracted_bytes,
+                    }
+                },
+            }
+        )
+    )
     return path
 
 
@@ -125,7 +139,12 @@ def test_download_verify_extract_and_use(server, tmp_path):
     files["/tiny2photo.zip"] = body
     manifest = _manifest(tmp_path, "tiny2photo", base + "/tiny2photo.zip", hashlib.sha256(body).hexdigest())
     root = download.download_dataset("tiny2photo", root=tmp_path / "d", manifest=manifest, progress=False)
-    assert root.name == "tiny2photo" and sorted(p.name for p in root.iterdir()) == ["testA", "testB", "trainA", "trainB"]
+    assert root.name == "tiny2photo" and sorted(p.name for p in root.iterdir()) == [
+        "testA",
+        "testB",
+        "trainA",
+        "trainB",
+    ]
     assert (tmp_path / "d" / "tiny2photo.zip").read_bytes() == body
     assert not [p for p in (tmp_path / "d").iterdir() if p.name.startswith(".")]  # no temp files left
     unpaired = data.cyclegan_folder(root, "train", data.PatchConfig(size=32))
@@ -164,17 +183,29 @@ def test_offline_message_says_where_to_put_the_archive(tmp_path):
     assert (root / "testB").is_dir()
 
 
-@pytest.mark.parametrize("body, reason", [
-    (_zip_with("../escape.txt"), "outside the target folder"),
-    (_zip_with("/tmp/absolute.txt"), "outside the target folder"),
-    (_zip_with("set/../../escape.txt"), "outside the target folder"),
-    (_zip_with("set/link", symlink=True), "symbolic link"),
-    (_tar_with(_file("../escape.txt"), b"x"), "outside the target folder"),
-    (_tar_with(_file("/abs.txt"), b"x"), "outside the target folder"),
-    (_tar_with(_symlink("set/link", "/etc/passwd")), "points outside"),
-    (_tar_with(_symlink("set/link", "../../outside")), "points outside"),
-], ids=["zip-dotdot", "zip-absolute", "zip-nested-dotdot", "zip-symlink", "tar-dotdot", "tar-absolute",
-        "tar-symlink-absolute", "tar-symlink-relative-out"])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (_zip_with("../escape.txt"), "outside the target folder"),
+        (_zip_with("/tmp/absolute.txt"), "outside the target folder"),
+        (_zip_with("set/../../escape.txt"), "outside the target folder"),
+        (_zip_with("set/link", symlink=True), "symbolic link"),
+        (_tar_with(_file("../escape.txt"), b"x"), "outside the target folder"),
+        (_tar_with(_file("/abs.txt"), b"x"), "outside the target folder"),
+        (_tar_with(_symlink("set/link", "/etc/passwd")), "points outside"),
+        (_tar_with(_symlink("set/link", "../../outside")), "points outside"),
+    ],
+    ids=[
+        "zip-dotdot",
+        "zip-absolute",
+        "zip-nested-dotdot",
+        "zip-symlink",
+        "tar-dotdot",
+        "tar-absolute",
+        "tar-symlink-absolute",
+        "tar-symlink-relative-out",
+    ],
+)
 def test_malicious_archives_are_refused_and_leave_nothing(server, tmp_path, body, reason):
     base, files = server
     files["/evil.bin"] = body
@@ -259,8 +290,15 @@ def test_decompression_bomb_is_refused_before_writing_anything(bombs, tmp_path, 
     with pytest.raises(download.ArchiveTooLargeError) as caught:
         download.safe_extract(archive, tmp_path / "out")
     message = str(caught.value)
-    for says in ("declare 200.0 MiB uncompressed", f"from a {_kib(archive)} archive", "over the cap of",
-                 "100x the archive's size", "decompression bomb", "nothing was written", "max_bytes="):
+    for says in (
+        "declare 200.0 MiB uncompressed",
+        f"from a {_kib(archive)} archive",
+        "over the cap of",
+        "100x the archive's size",
+        "decompression bomb",
+        "nothing was written",
+        "max_bytes=",
+    ):
         assert says in message, (says, message)
     ratio = int(re.search(r"archive \((\d+)x\)", message).group(1))
     assert ratio == (200 << 20) // archive.stat().st_size
@@ -282,8 +320,9 @@ def test_bomb_through_download_dataset_is_refused_and_the_override_extracts(serv
     _nothing_extracted(root, root / "zeros")
     assert (root / "zeros.zip").read_bytes() == body  # the verified archive stays for a second try
     # the override: the caller trusts this archive
-    folder = download.download_dataset("zeros", root=root, manifest=manifest, progress=False,
-                                       max_extracted_bytes=6 << 20)
+    folder = download.download_dataset(
+        "zeros", root=root, manifest=manifest, progress=False, max_extracted_bytes=6 << 20
+    )
     assert (folder / "zeros.bin").stat().st_size == 5 << 20
     archive = tmp_path / "again.zip"
     archive.write_bytes(body)
@@ -338,7 +377,7 @@ def test_a_zip_whose_size_field_lies_is_corrupt_and_leaves_nothing(tmp_path):
         archive.writestr("set/data.bin", bytes(range(256)) * 400)  # 102,400 bytes
     body = bytearray(buffer.getvalue())
     central = body.rindex(b"PK\x01\x02")
-    body[central + 24: central + 28] = (1000).to_bytes(4, "little")  # the directory now claims 1,000 bytes
+    body[central + 24 : central + 28] = (1000).to_bytes(4, "little")  # the directory now claims 1,000 bytes
     (tmp_path / "lying.zip").write_bytes(bytes(body))
     with pytest.raises(download.DownloadError, match="corrupt"):
         download.safe_extract(tmp_path / "lying.zip", tmp_path / "out")

@@ -20,8 +20,9 @@ def _folder(path, files):
 
 def test_image_folder_with_bad_files_is_checked_in_the_main_process(tmp_path):
     rng = np.random.default_rng(0)
-    folder = _folder(tmp_path / "mine", {f"p{i}.png": rng.integers(0, 255, (48, 40, 3), dtype=np.uint8)
-                                         for i in range(3)})
+    folder = _folder(
+        tmp_path / "mine", {f"p{i}.png": rng.integers(0, 255, (48, 40, 3), dtype=np.uint8) for i in range(3)}
+    )
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
     Image.fromarray(np.full((48, 48), 9, np.uint8)).save(folder / "gray.png")
     with pytest.warns(UserWarning, match="skipped 1 of 5"):
@@ -53,8 +54,13 @@ def test_image_folder_too_small_is_a_clear_error_or_an_upscale(tmp_path):
 def test_cyclegan_layout(tmp_path):
     rng = np.random.default_rng(1)
     for part in ("trainA", "trainB", "testA"):
-        _folder(tmp_path / "set" / part, {f"{part}{i}.jpg": rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
-                                          for i in range(2 if part != "trainB" else 3)})
+        _folder(
+            tmp_path / "set" / part,
+            {
+                f"{part}{i}.jpg": rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
+                for i in range(2 if part != "trainB" else 3)
+            },
+        )
     train = data.cyclegan_folder(tmp_path / "set", "train", data.PatchConfig(size=32))
     assert len(train) == 3 and train[0]["A"].shape == (3, 32, 32) and train[0]["B"].shape == (3, 32, 32)
     with pytest.raises(FileNotFoundError, match="missing folder.*testB"):

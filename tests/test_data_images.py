@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
 from torch.utils.data import DataLoader
 
 from ganlab_kit import data
@@ -91,6 +90,7 @@ def test_cifar10_loader_reads_python_batches(tmp_path, monkeypatch):
         pickle.dump({"label_names": [f"c{i}" for i in range(10)]}, f)
     # our generated files cannot match the real archive's MD5 sums: check existence only
     import os
+
     import torchvision.datasets.cifar as cifar_module
 
     monkeypatch.setattr(cifar_module, "check_integrity", lambda path, md5=None: os.path.isfile(path))
@@ -112,9 +112,15 @@ def test_celeba_loader_reads_aligned_folder(tmp_path, monkeypatch):
     attrs = ["Smiling", "Young"]
     (base / "list_eval_partition.txt").write_text("".join(f"{n} 0\n" for n in names))
     (base / "identity_CelebA.txt").write_text("".join(f"{n} {i}\n" for i, n in enumerate(names)))
-    (base / "list_attr_celeba.txt").write_text(f"{len(names)}\n{' '.join(attrs)}\n" + "".join(f"{n} 1 -1\n" for n in names))
-    (base / "list_bbox_celeba.txt").write_text(f"{len(names)}\nimage_id x_1 y_1 width height\n" + "".join(f"{n} 1 2 3 4\n" for n in names))
-    (base / "list_landmarks_align_celeba.txt").write_text(f"{len(names)}\nlefteye_x lefteye_y\n" + "".join(f"{n} 5 6\n" for n in names))
+    (base / "list_attr_celeba.txt").write_text(
+        f"{len(names)}\n{' '.join(attrs)}\n" + "".join(f"{n} 1 -1\n" for n in names)
+    )
+    (base / "list_bbox_celeba.txt").write_text(
+        f"{len(names)}\nimage_id x_1 y_1 width height\n" + "".join(f"{n} 1 2 3 4\n" for n in names)
+    )
+    (base / "list_landmarks_align_celeba.txt").write_text(
+        f"{len(names)}\nlefteye_x lefteye_y\n" + "".join(f"{n} 5 6\n" for n in names)
+    )
     monkeypatch.setattr(CelebA, "_check_integrity", lambda self: True)  # MD5 of the real files only
     dataset = data.torchvision_images("celeba", tmp_path, size=32)
     image, attributes = dataset[2]["image"], dataset[2]["label"]
@@ -129,7 +135,11 @@ def test_styled_crops_use_the_style_renderers():
     assert painted.images.shape == (4, 3, 16, 16) and painted.name == "styled_oil"
     assert -1 <= painted.images.min() < painted.images.max() <= 1
     # same crops (same seed), but painted: not just the photo resized
-    assert not torch.allclose(painted.images, torch.nn.functional.interpolate(plain.images, size=16, mode="bilinear", antialias=True), atol=0.05)
+    assert not torch.allclose(
+        painted.images,
+        torch.nn.functional.interpolate(plain.images, size=16, mode="bilinear", antialias=True),
+        atol=0.05,
+    )
     with pytest.raises(ValueError, match="ink_wash"):
         data.styled_crops(16, count=2, style="watercolour")
 
@@ -143,7 +153,12 @@ def test_image_set_items_and_batches_are_dicts():
     batch = next(iter(DataLoader(digits, batch_size=4)))
     assert batch["image"].shape == (4, 1, 16, 16) and torch.equal(batch["label"], digits.labels[:4])
     unlabelled = data.ImageSet("plain", digits.images[:3])
-    assert set(unlabelled[0]) == {"image"} and next(iter(DataLoader(unlabelled, batch_size=3)))["image"].shape == (3, 1, 16, 16)
+    assert set(unlabelled[0]) == {"image"} and next(iter(DataLoader(unlabelled, batch_size=3)))["image"].shape == (
+        3,
+        1,
+        16,
+        16,
+    )
     with pytest.raises(ValueError, match="float"):
         data.ImageSet("bytes", torch.zeros(2, 1, 4, 4, dtype=torch.uint8))
     with pytest.raises(ValueError, match="3 labels for 2 images"):

@@ -11,7 +11,6 @@ from ganlab_kit.data import images as image_sets
 from ganlab_kit.styles import photos
 from ganlab_kit.styles.renderers import StyleRenderer
 
-
 pytestmark = pytest.mark.usefixtures("data_in_tmp")
 
 
@@ -64,12 +63,13 @@ def _former_style_patch(image, size, load_size, flip, seed, index):
     short_side = min(image.shape[-2:])
     if short_side > load_size:
         scale = load_size / short_side
-        image = photos.resize_uint8(image, (max(size, round(image.shape[-2] * scale)),
-                                            max(size, round(image.shape[-1] * scale))))
+        image = photos.resize_uint8(
+            image, (max(size, round(image.shape[-2] * scale)), max(size, round(image.shape[-1] * scale)))
+        )
     height, width = image.shape[-2:]
     top = int(torch.randint(0, height - size + 1, (1,), generator=generator))
     left = int(torch.randint(0, width - size + 1, (1,), generator=generator))
-    patch = image[:, top: top + size, left: left + size]
+    patch = image[:, top : top + size, left : left + size]
     if flip and bool(torch.rand((), generator=generator) < 0.5):
         patch = patch.flip(-1)
     return patch
@@ -104,8 +104,11 @@ def test_zoomed_window_is_a_resized_crop(loaded):
     assert patch.shape == (3, 16, 16) and patch.dtype == torch.uint8
     side = round(0.5 * min(image.shape[-2:]))  # every window has this side; find which one
     windows = image.float().unfold(1, side, 1).unfold(2, side, 1)  # (3, H', W', side, side)
-    best = min(float((photos.resize_uint8(windows[:, i, j].to(torch.uint8), (16, 16)).float() - patch.float()).abs().max())
-               for i in range(windows.shape[1]) for j in range(windows.shape[2]))
+    best = min(
+        float((photos.resize_uint8(windows[:, i, j].to(torch.uint8), (16, 16)).float() - patch.float()).abs().max())
+        for i in range(windows.shape[1])
+        for j in range(windows.shape[2])
+    )
     assert best == 0.0
     with pytest.raises(ValueError, match="scale"):
         data.PatchConfig(size=16, scale=(0.5, 1.5))
@@ -125,7 +128,9 @@ def test_rendered_cache_key_depends_on_the_renderer_config(loaded):
 
 
 def test_importing_the_data_package_loads_no_widgets_or_plots():
-    code = ("import sys, ganlab_kit.data; "
-            "print(sorted(m for m in ('ipywidgets', 'IPython', 'matplotlib') if m in sys.modules))")
+    code = (
+        "import sys, ganlab_kit.data; "
+        "print(sorted(m for m in ('ipywidgets', 'IPython', 'matplotlib') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "[]"

@@ -8,7 +8,6 @@ from ganlab_kit import data
 from ganlab_kit.styles import renderers
 from ganlab_kit.styles.renderers import StyleRenderer
 
-
 pytestmark = pytest.mark.usefixtures("data_in_tmp")
 
 

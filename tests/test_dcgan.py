@@ -53,12 +53,22 @@ def test_init_statistics():
     # wide enough that the sample statistics are tight
     config = DCGANConfig(image_size=32, channels=3, latent_dim=64, generator_width=64, discriminator_width=64)
     generator, discriminator = build_dcgan(config, seed=1)
-    conv_weights = torch.cat([m.weight.flatten() for net in (generator, discriminator) for m in net.modules()
-                              if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))])
+    conv_weights = torch.cat(
+        [
+            m.weight.flatten()
+            for net in (generator, discriminator)
+            for m in net.modules()
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))
+        ]
+    )
     assert abs(conv_weights.mean().item()) < 1e-3
     assert conv_weights.std().item() == pytest.approx(0.02, rel=0.02)
-    gammas = torch.cat([m.weight for net in (generator, discriminator) for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)])
-    betas = torch.cat([m.bias for net in (generator, discriminator) for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+    gammas = torch.cat(
+        [m.weight for net in (generator, discriminator) for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    )
+    betas = torch.cat(
+        [m.bias for net in (generator, discriminator) for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    )
     assert gammas.numel() > 500
     assert gammas.mean().item() == pytest.approx(1.0, abs=0.005)
     assert gammas.std().item() == pytest.approx(0.02, rel=0.15)
@@ -83,7 +93,10 @@ def test_step_every_loss_kind_updates_both_nets(kind):
     metrics = dcgan_step(generator, discriminator, g_opt, d_opt, real, DCGANHyper(loss=kind))
     assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty"}
     # detached 0-d tensors (no host sync in the step), all finite
-    assert all(isinstance(v, torch.Tensor) and v.dim() == 0 and not v.requires_grad and torch.isfinite(v) for v in metrics.values())
+    assert all(
+        isinstance(v, torch.Tensor) and v.dim() == 0 and not v.requires_grad and torch.isfinite(v)
+        for v in metrics.values()
+    )
     assert 0 < metrics["d_real"] < 1 and 0 < metrics["d_fake"] < 1
     assert (metrics["gradient_penalty"] > 0) == (kind == "wasserstein")
     assert all(not torch.equal(a, b) for a, b in zip(g_before, generator.parameters()))
@@ -152,7 +165,9 @@ def test_run_refuses_data_of_the_wrong_shape():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.gpu
 def test_gpu_step_with_channels_last_and_autocast():
-    run = DCGANRun(DCGANRunConfig(model=tiny(32), batch_size=8, precision="bf16", channels_last=True), digits(32), device="cuda")
+    run = DCGANRun(
+        DCGANRunConfig(model=tiny(32), batch_size=8, precision="bf16", channels_last=True), digits(32), device="cuda"
+    )
     assert run.generator.net[0].weight.is_contiguous(memory_format=torch.channels_last)
     metrics = run.step()
     assert all(torch.isfinite(v) for v in metrics.values())

@@ -9,13 +9,22 @@ from ganlab_kit import data as image_sets
 from ganlab_kit.nets.dcgan import DCGANConfig
 from ganlab_kit.toy2d import Toy2DHyper, Toy2DRun, ToyModelConfig, make_distribution
 from ganlab_kit.train.dcgan import DCGANHyper, DCGANRun, DCGANRunConfig
-from ganlab_kit.train.guards import default_guards, discriminator_collapse_guard, guards_for, mode_collapse_guard, non_finite_guard
+from ganlab_kit.train.guards import (
+    default_guards,
+    discriminator_collapse_guard,
+    guards_for,
+    mode_collapse_guard,
+    non_finite_guard,
+)
 from ganlab_kit.train.session import TrainingSession
 
 
 def dcgan_history(d_loss, n):
     """What a DCGAN session's history looks like (dcgan_step's keys, read to floats)."""
-    return [{"d_loss": d_loss, "g_loss": 6.0, "d_real": 0.99, "d_fake": 0.01, "gradient_penalty": 0.0, "step": float(i + 1)} for i in range(n)]
+    return [
+        {"d_loss": d_loss, "g_loss": 6.0, "d_real": 0.99, "d_fake": 0.01, "gradient_penalty": 0.0, "step": float(i + 1)}
+        for i in range(n)
+    ]
 
 
 def test_collapse_guard_fires_on_a_dcgan_history():
@@ -46,10 +55,16 @@ def test_default_guards_fit_the_run():
     model = DCGANConfig(image_size=16, latent_dim=8, generator_width=4, discriminator_width=4)
     dcgan = DCGANRun(DCGANRunConfig(model=model, batch_size=8), digits, hyper=DCGANHyper(loss="minimax"))
     assert len(default_guards(dcgan)) == 1  # images: no known modes
-    mixture = Toy2DRun(make_distribution("gaussian_mixture"), ToyModelConfig(generator_neurons=8, discriminator_neurons=8), Toy2DHyper(batch_size=16))
+    mixture = Toy2DRun(
+        make_distribution("gaussian_mixture"),
+        ToyModelConfig(generator_neurons=8, discriminator_neurons=8),
+        Toy2DHyper(batch_size=16),
+    )
     assert len(default_guards(mixture)) == 2
     # a session on a DCGAN whose discriminator has won pauses with the collapse message
-    session = TrainingSession(lambda: {"d_loss": torch.tensor(1e-4), "g_loss": torch.tensor(9.0)}, guards=default_guards(dcgan))
+    session = TrainingSession(
+        lambda: {"d_loss": torch.tensor(1e-4), "g_loss": torch.tensor(9.0)}, guards=default_guards(dcgan)
+    )
     try:
         session.run(250)
         assert session.step_count == 200 and "vanishing" in session.alarm

@@ -8,12 +8,12 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 import torch
-
 from fake_run import FakeRun
+from helpers import wait_until
+
 from ganlab_kit.nets.latent import latent_arithmetic, latent_path, lerp, slerp
 from ganlab_kit.widgets.image_lab import ImageLab, ImageLabConfig, LatentExplorer, chart_keys, png_bytes, to_grid
 from ganlab_kit.widgets.shadow import ShadowModules
-from helpers import wait_until
 
 
 @pytest.fixture
@@ -87,8 +87,14 @@ def test_play_pause_in_background_and_live_redraws(lab):
 def test_controls_are_built_from_the_hyper_dataclass(lab):
     controls = lab.hyper_controls.controls
     assert list(controls) == ["loss", "generator_lr", "discriminator_lr", "cycle_weight", "batch_size", "betas"]
-    assert isinstance(controls["loss"], widgets.Dropdown) and controls["loss"].options == ("non_saturating", "wasserstein", "least_squares")
-    assert isinstance(controls["generator_lr"], widgets.FloatLogSlider) and isinstance(controls["discriminator_lr"], widgets.FloatLogSlider)
+    assert isinstance(controls["loss"], widgets.Dropdown) and controls["loss"].options == (
+        "non_saturating",
+        "wasserstein",
+        "least_squares",
+    )
+    assert isinstance(controls["generator_lr"], widgets.FloatLogSlider) and isinstance(
+        controls["discriminator_lr"], widgets.FloatLogSlider
+    )
     assert controls["generator_lr"].min == pytest.approx(-6) and controls["generator_lr"].max == pytest.approx(0)
     assert isinstance(controls["cycle_weight"], widgets.FloatText)
     assert isinstance(controls["batch_size"], widgets.IntText) and controls["batch_size"].disabled  # live=False

@@ -1,25 +1,21 @@
 """Drive the 2-D lab from pytest the way a student drives it: clicks and values."""
 
 import threading
-import time
 
 import numpy as np
 import pytest
 import torch
+from helpers import wait_until
 
 from ganlab_kit.toy2d import Toy2DHyper, ToyModelConfig
 from ganlab_kit.toy2d.fields import arrow_vectors, generator_gradients
 from ganlab_kit.widgets.lab2d import GanLab2D, LabConfig
-from helpers import wait_until
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def lab_threads():
     return [t for t in threading.enumerate() if t.name in ("ganlab-session", "ganlab-refresh") and t.is_alive()]
-
-
 
 
 def tiny_lab(live=False, distribution="ring", **training):
@@ -128,7 +124,14 @@ def test_rapid_clicking_never_leaves_two_trainers_and_close_leaks_nothing():
     before = len(lab_threads())
     lab = tiny_lab(live=True)
     lab.refresher.start()
-    buttons = [lab.bar.play_button, lab.bar.step_button, lab.bar.play_button, lab.bar.reset_button, lab.bar.play_button, lab.bar.play_button]
+    buttons = [
+        lab.bar.play_button,
+        lab.bar.step_button,
+        lab.bar.play_button,
+        lab.bar.reset_button,
+        lab.bar.play_button,
+        lab.bar.play_button,
+    ]
     for _ in range(25):
         for button in buttons:
             button.click()

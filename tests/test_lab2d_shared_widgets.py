@@ -6,18 +6,16 @@ import time
 import ipywidgets as widgets
 import numpy as np
 import pytest
+from helpers import wait_until
 
 from ganlab_kit.train.session import TrainingSession
 from ganlab_kit.widgets.charts import LineChart
 from ganlab_kit.widgets.controls import TransportBar, bind_value
 from ganlab_kit.widgets.refresh import REFRESH_THREAD_NAME, ViewRefresher
-from helpers import wait_until
 
 
 def threads(name):
     return [t for t in threading.enumerate() if t.name == name and t.is_alive()]
-
-
 
 
 def counting_session():
@@ -104,7 +102,7 @@ def test_rapid_clicking_never_leaves_two_trainers():
     session = counting_session()
     bar = TransportBar(session, on_reset=lambda: session.replace_step(lambda: {"loss": 0.0}))
     seen = set()
-    for i in range(60):
+    for _ in range(60):
         for button in (bar.play_button, bar.step_button, bar.play_button, bar.reset_button, bar.play_button):
             button.click()
         seen.update(t.ident for t in threads("ganlab-session"))

@@ -134,7 +134,9 @@ def test_gradient_penalty_image_shaped_and_differentiable():
     gp.backward()
     assert conv.weight.grad is not None and torch.isfinite(conv.weight.grad).all()
     # same eps generator seed, same value
-    gp2 = gradient_penalty(lambda x: conv(x).mean(dim=(1, 2, 3)), real, fake, generator=torch.Generator().manual_seed(0))
+    gp2 = gradient_penalty(
+        lambda x: conv(x).mean(dim=(1, 2, 3)), real, fake, generator=torch.Generator().manual_seed(0)
+    )
     assert torch.allclose(gp, gp2)
 
 

@@ -37,7 +37,9 @@ def test_kid_near_zero_on_identical_and_larger_on_different_sets(classifier, dig
     assert abs(half_mean) < 0.1
     assert diff_mean > 10 * max(abs(half_mean), 0.02)
     assert metrics.frechet_distance(features, features) == pytest.approx(0.0, abs=1e-6)
-    assert metrics.frechet_distance(features[:800], ones) > 5 * metrics.frechet_distance(features[:800], features[800:1600])
+    assert metrics.frechet_distance(features[:800], ones) > 5 * metrics.frechet_distance(
+        features[:800], features[800:1600]
+    )
 
 
 def test_frechet_distance_of_gaussians_matches_closed_form():

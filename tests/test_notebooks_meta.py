@@ -63,7 +63,9 @@ def notebook_problems(raw: str, repo_root: Path = REPO_ROOT) -> list[str]:
     problems: list[str] = []
 
     if "widgets" in nb.metadata:
-        problems.append("metadata.widgets is present: saved widget state must be stripped (scripts/run_notebooks.py does it)")
+        problems.append(
+            "metadata.widgets is present: saved widget state must be stripped (scripts/run_notebooks.py does it)"
+        )
 
     local_roots = {str(repo_root), str(repo_root.parent), str(Path.home())}
     local_roots.discard("/")
@@ -85,7 +87,9 @@ def notebook_problems(raw: str, repo_root: Path = REPO_ROOT) -> list[str]:
         if not _text_of(cell.source).strip():
             continue
         if cell.get("execution_count") is None:
-            problems.append(f"code cell {index} has no stored run (execution_count is empty): commit outputs from a real run")
+            problems.append(
+                f"code cell {index} has no stored run (execution_count is empty): commit outputs from a real run"
+            )
         else:
             counts.append(cell.execution_count)
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
@@ -131,8 +135,16 @@ def _good_notebook() -> dict:
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# 99 · Example\n\nAfter this notebook you will be able to add."),
-        nbformat.v4.new_code_cell("from ganlab_kit.runtime import fast_mode, pick\nN = pick(10, 2)", metadata={"tags": ["parameters"]}, execution_count=1),
-        nbformat.v4.new_code_cell(f"{CHECK_MARK}\nprint(f'{{1 + 1:.1f}}')", execution_count=2, outputs=[nbformat.v4.new_output("stream", text="2.0\n")]),
+        nbformat.v4.new_code_cell(
+            "from ganlab_kit.runtime import fast_mode, pick\nN = pick(10, 2)",
+            metadata={"tags": ["parameters"]},
+            execution_count=1,
+        ),
+        nbformat.v4.new_code_cell(
+            f"{CHECK_MARK}\nprint(f'{{1 + 1:.1f}}')",
+            execution_count=2,
+            outputs=[nbformat.v4.new_output("stream", text="2.0\n")],
+        ),
     ]
     return json.loads(nbformat.writes(nb))
 
@@ -148,9 +160,18 @@ def test_a_clean_notebook_has_no_problems():
 @pytest.mark.parametrize(
     "spoil, expected",
     [
-        (lambda nb: nb["metadata"].__setitem__("widgets", {"application/vnd.jupyter.widget-state+json": {}}), "metadata.widgets"),
-        (lambda nb: nb["cells"][2]["outputs"][0].__setitem__("text", "saved to /home/ann/runs/x.pt\n"), "absolute path"),
-        (lambda nb: nb["cells"][2]["outputs"][0].__setitem__("text", f"saved to {REPO_ROOT}/runs/x.pt\n"), "absolute path"),
+        (
+            lambda nb: nb["metadata"].__setitem__("widgets", {"application/vnd.jupyter.widget-state+json": {}}),
+            "metadata.widgets",
+        ),
+        (
+            lambda nb: nb["cells"][2]["outputs"][0].__setitem__("text", "saved to /home/ann/runs/x.pt\n"),
+            "absolute path",
+        ),
+        (
+            lambda nb: nb["cells"][2]["outputs"][0].__setitem__("text", f"saved to {REPO_ROOT}/runs/x.pt\n"),
+            "absolute path",
+        ),
         (lambda nb: nb["cells"][2].__setitem__("execution_count", None), "no stored run"),
         (lambda nb: nb["cells"][2].__setitem__("execution_count", 0), "top to bottom"),
         (lambda nb: nb["cells"][1]["metadata"].__setitem__("tags", []), "not tagged 'parameters'"),
@@ -158,7 +179,9 @@ def test_a_clean_notebook_has_no_problems():
         (lambda nb: nb["cells"][0].__setitem__("source", "# 99 · Example"), "does not open"),
         (lambda nb: nb["cells"][2].__setitem__("source", "print(2.0)"), "NBVAL_CHECK_OUTPUT"),
         (
-            lambda nb: nb["cells"][2]["outputs"].append({"output_type": "error", "ename": "ValueError", "evalue": "x", "traceback": []}),
+            lambda nb: nb["cells"][2]["outputs"].append(
+                {"output_type": "error", "ename": "ValueError", "evalue": "x", "traceback": []}
+            ),
             "stored an error",
         ),
     ],

@@ -2,9 +2,9 @@ import threading
 import time
 
 import pytest
+from helpers import wait_until
 
 from ganlab_kit.train.session import TrainingSession, close_all_sessions
-from helpers import wait_until
 
 
 def counting_step(delay=0.0):
@@ -21,8 +21,6 @@ def counting_step(delay=0.0):
 
 def session_threads():
     return [t for t in threading.enumerate() if t.name == "ganlab-session" and t.is_alive()]
-
-
 
 
 def test_play_pause_step_close_leaks_nothing():

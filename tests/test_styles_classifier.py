@@ -5,8 +5,16 @@ import torch
 
 from ganlab_kit.styles import classifier, perceptual
 
-TINY = classifier.StyleClassifierConfig(channels=(8, 16), image_size=32, patches_per_class=24, steps=150,
-                                        batch_size=16, learning_rate=5e-3, held_out=2, seed=0)
+TINY = classifier.StyleClassifierConfig(
+    channels=(8, 16),
+    image_size=32,
+    patches_per_class=24,
+    steps=150,
+    batch_size=16,
+    learning_rate=5e-3,
+    held_out=2,
+    seed=0,
+)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -74,7 +74,9 @@ def test_ink_wash_leaves_a_plain_background_as_paper():
     photo[:, 0] += 0.03  # a faintly warm wall, not pure grey
     out = render_ink_wash(photo.clamp(0, 1), seed=1)
     blank = float(statistics.blank_space_ratio(out))
-    assert blank >= 0.55, f"only {blank:.2f} of the picture left as paper; the plain wall is {1 - float(subject.mean()):.2f}"
+    assert blank >= 0.55, (
+        f"only {blank:.2f} of the picture left as paper; the plain wall is {1 - float(subject.mean()):.2f}"
+    )
     inside = statistics.blank_space_ratio(out * subject + (1 - subject) * 0.0)  # paper inside the subject only
     assert float(inside) < 0.5 * float(subject.mean())  # and the subject itself carries ink
 
@@ -116,8 +118,9 @@ def test_ukiyoe_uses_few_colours(photo_batch):
     assert float(prints.mean()) < 0.6 * float(photo.mean())
     assert float(prints.max()) <= 20
     # Without grain, bokashi and key lines, every pixel is exactly one of the palette's inks.
-    flat = render_ukiyoe(photo_batch, UkiyoeConfig(grain_strength=0.0, bokashi_strength=0.0, outline_contrast=999.0,
-                                                   detail_lines=9.0))
+    flat = render_ukiyoe(
+        photo_batch, UkiyoeConfig(grain_strength=0.0, bokashi_strength=0.0, outline_contrast=999.0, detail_lines=9.0)
+    )
     palette = torch.tensor(list(UkiyoeConfig().palette.values()))
     pixels = flat.permute(0, 2, 3, 1).reshape(-1, 3)
     distance = (pixels.unsqueeze(1) - palette.unsqueeze(0)).abs().amax(dim=2).min(dim=1).values
@@ -141,9 +144,12 @@ def test_ukiyoe_bokashi_step_has_no_key_lines(photo_batch):
     assert float(lines.float().mean()) > 0.01
     sumi = torch.tensor(UkiyoeConfig().palette["sumi black"]).view(1, 3, 1, 1)
     # Where the key block prints, the final print is sumi; the bokashi step is not (it comes before).
-    near_sumi = lambda x: ((x - sumi).abs().amax(dim=1, keepdim=True) < 0.05)
+    near_sumi = lambda x: (x - sumi).abs().amax(dim=1, keepdim=True) < 0.05
     assert float(near_sumi(steps["final"])[lines].float().mean()) > 0.5
-    assert float(near_sumi(steps["bokashi"])[lines].float().mean()) < float(near_sumi(steps["final"])[lines].float().mean()) - 0.3
+    assert (
+        float(near_sumi(steps["bokashi"])[lines].float().mean())
+        < float(near_sumi(steps["final"])[lines].float().mean()) - 0.3
+    )
 
 
 def test_ukiyoe_night_sky_stays_a_sky_colour():

@@ -49,7 +49,7 @@ def test_edge_density_and_stroke_width_of_stripes():
     assert float(statistics.stroke_width(flat)) == 0.0  # no dark pixels, no strokes
     stripes = torch.ones(1, 3, 32, 32)
     for start in (4, 14, 24):
-        stripes[..., start: start + 4] = 0.0  # three vertical strokes, 4 px wide
+        stripes[..., start : start + 4] = 0.0  # three vertical strokes, 4 px wide
     assert abs(float(statistics.stroke_width(stripes)) - 4.0) < 1e-6
     assert float(statistics.edge_density(stripes)) > 0.2
 

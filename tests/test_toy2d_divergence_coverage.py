@@ -13,7 +13,6 @@ from ganlab_kit.toy2d.divergence import divergences, histogram, js_divergence, k
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-
 def test_histogram_counts_cells_and_drops_points_off_the_plane():
     points = np.array([[0.5, 0.5], [0.5, 0.6], [1.5, 0.5], [0.5, 1.5], [9.0, 0.0], [np.nan, 0.0]])
     h = histogram(points, bins=2, extent=(0.0, 2.0))
@@ -29,7 +28,9 @@ def test_kl_and_js_match_a_hand_computation():
     p = {"A": 0.75, "B": 0.25, "C": 0.0, "D": 0.0}
     q = {"A": 0.5, "B": 0.0, "C": 0.5, "D": 0.0}
     m = {k: (p[k] + q[k]) / 2 for k in p}
-    js = 0.5 * sum(p[k] * math.log(p[k] / m[k]) for k in p if p[k] > 0) + 0.5 * sum(q[k] * math.log(q[k] / m[k]) for k in q if q[k] > 0)
+    js = 0.5 * sum(p[k] * math.log(p[k] / m[k]) for k in p if p[k] > 0) + 0.5 * sum(
+        q[k] * math.log(q[k] / m[k]) for k in q if q[k] > 0
+    )
     eps, cells = 1e-3, 4
     ps = {k: (v + eps) / (1 + cells * eps) for k, v in p.items()}
     qs = {k: (v + eps) / (1 + cells * eps) for k, v in q.items()}

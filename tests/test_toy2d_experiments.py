@@ -1,11 +1,9 @@
 """The seeded experiment runner behind notebook 03's comparison table."""
 
 import pytest
-import torch
 
-from ganlab_kit.toy2d import ToyModelConfig, Toy2DHyper
+from ganlab_kit.toy2d import Toy2DHyper, ToyModelConfig
 from ganlab_kit.toy2d.experiments import converged_at, results_table, run_experiment
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

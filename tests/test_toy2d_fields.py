@@ -20,7 +20,6 @@ from ganlab_kit.toy2d.models import ToyModelConfig, build_models
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-
 def tiny_models(seed=0, noise_dim=2):
     config = ToyModelConfig(noise=NoiseConfig(dim=noise_dim), generator_neurons=8, discriminator_neurons=8)
     return build_models(config, seed=seed)
@@ -61,7 +60,9 @@ def test_arrows_equal_the_gradient_of_the_generator_loss(kind):
                 plus, minus = fake.clone(), fake.clone()
                 plus[i, c] += h
                 minus[i, c] -= h
-                numeric = (generator_loss(discriminator(plus), kind) - generator_loss(discriminator(minus), kind)) / (2 * h)
+                numeric = (generator_loss(discriminator(plus), kind) - generator_loss(discriminator(minus), kind)) / (
+                    2 * h
+                )
                 assert gradient[i, c].item() == pytest.approx(numeric.item(), rel=1e-5, abs=1e-9)
     # The networks' parameters received no gradient.
     assert all(p.grad is None for p in discriminator.parameters())
@@ -101,7 +102,17 @@ def test_field_frame_bundles_consistent_layers():
     generator, discriminator = tiny_models()
     real = torch.randn(7, 2)
     noise = torch.randn(7, 2)
-    frame = compute_field_frame(generator, discriminator, "hinge", real, noise, NoiseConfig(), heatmap_resolution=5, manifold_resolution=4, step=12)
+    frame = compute_field_frame(
+        generator,
+        discriminator,
+        "hinge",
+        real,
+        noise,
+        NoiseConfig(),
+        heatmap_resolution=5,
+        manifold_resolution=4,
+        step=12,
+    )
     assert frame.heatmap.shape == (5, 5) and frame.fake.shape == (7, 2) and frame.arrows.shape == (7, 2)
     assert torch.allclose(torch.from_numpy(frame.fake), generator(noise).detach())
     expected = arrow_vectors(generator_gradients(discriminator, generator(noise).detach(), "hinge"))

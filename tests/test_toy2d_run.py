@@ -43,8 +43,14 @@ def test_set_hyper_is_validated_now_and_applied_at_the_next_step():
     returned = run.set_hyper(generator_lr=0.05, discriminator_lr=0.02, betas=(0.0, 0.9))
     assert returned.generator_lr == 0.05 and run.next_hyper is returned
     assert run.hyper.generator_lr == 1e-3 and lr("generator") == 1e-3  # not yet
-    for bad, field in [({"generator_lr": -1.0}, "generator_lr"), ({"loss": "magic"}, "loss"), ({"batch_size": 2.5}, "batch_size"),
-                       ({"betas": (0.5, 1.5)}, "betas"), ({"optimizer": "rmsprop"}, "optimizer"), ({"r1": -1.0}, "r1")]:
+    for bad, field in [
+        ({"generator_lr": -1.0}, "generator_lr"),
+        ({"loss": "magic"}, "loss"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"betas": (0.5, 1.5)}, "betas"),
+        ({"optimizer": "rmsprop"}, "optimizer"),
+        ({"r1": -1.0}, "r1"),
+    ]:
         with pytest.raises(ValueError, match=field):
             run.set_hyper(**bad)
     assert run.next_hyper.generator_lr == 0.05  # a refused change leaves the pending one alone

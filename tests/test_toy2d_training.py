@@ -9,16 +9,15 @@ import torch
 
 from ganlab_kit.losses import LOSS_KINDS, discriminator_loss, r1_penalty
 from ganlab_kit.toy2d import Toy2DHyper, Toy2DRun, ToyModelConfig, make_distribution
-from ganlab_kit.train.guards import discriminator_collapse_guard, guards_for, mode_collapse_guard
 from ganlab_kit.toy2d.bilinear import bilinear_trajectory, distance_to_equilibrium
 from ganlab_kit.toy2d.data import BUILTIN_KINDS, NoiseConfig
 from ganlab_kit.toy2d.io import PRETRAINED_DIR, load_pretrained, load_toy_model, pretrained_info, save_toy_model
 from ganlab_kit.toy2d.steps import discriminator_step, generator_step, make_optimizer
+from ganlab_kit.train.guards import discriminator_collapse_guard, guards_for, mode_collapse_guard
 
 TINY = ToyModelConfig(generator_neurons=8, discriminator_neurons=8)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 
 def tiny_run(kind="ring", **training):
@@ -65,7 +64,13 @@ def test_hyperparameters_apply_at_the_next_step_and_bad_ones_are_refused():
     run.set_hyper(optimizer="sgd")
     run.step()
     assert isinstance(run.generator_optimizer, torch.optim.SGD)
-    for bad, message in [({"generator_lr": -1.0}, "generator_lr"), ({"discriminator_steps": 0}, "discriminator_steps"), ({"loss": "magic"}, "loss must be one of"), ({"batch_size": 0}, "batch_size"), ({"r1": -1.0}, "r1")]:
+    for bad, message in [
+        ({"generator_lr": -1.0}, "generator_lr"),
+        ({"discriminator_steps": 0}, "discriminator_steps"),
+        ({"loss": "magic"}, "loss must be one of"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"r1": -1.0}, "r1"),
+    ]:
         with pytest.raises(ValueError, match=message):
             run.set_hyper(**bad)
     with pytest.raises(ValueError, match="generator_neurons"):
@@ -89,12 +94,19 @@ def test_r1_and_gradient_penalty_are_added_to_the_discriminator_loss():
     run.discriminator.load_state_dict(state)
     plain = discriminator_step(run.generator, run.discriminator, optimizer, real, noise, Toy2DHyper())
     run.discriminator.load_state_dict(state)
-    with_gp = discriminator_step(run.generator, run.discriminator, optimizer, real, noise, Toy2DHyper(gradient_penalty=10.0))
+    with_gp = discriminator_step(
+        run.generator, run.discriminator, optimizer, real, noise, Toy2DHyper(gradient_penalty=10.0)
+    )
     assert with_gp["d_loss"] > plain["d_loss"]  # a penalty is non-negative, and here not zero
 
 
 def test_spectral_norm_keeps_each_layer_near_unit_norm():
-    run = Toy2DRun(make_distribution("ring"), ToyModelConfig(spectral_norm=True, discriminator_neurons=16), Toy2DHyper(batch_size=32, discriminator_lr=0.05), seed=0)
+    run = Toy2DRun(
+        make_distribution("ring"),
+        ToyModelConfig(spectral_norm=True, discriminator_neurons=16),
+        Toy2DHyper(batch_size=32, discriminator_lr=0.05),
+        seed=0,
+    )
     for _ in range(30):
         run.step()
     for layer in run.discriminator:
@@ -112,7 +124,12 @@ def test_every_loss_kind_trains_finitely(loss):
 
 
 def test_training_really_brings_fakes_closer():
-    run = Toy2DRun(make_distribution("gaussian_mixture"), ToyModelConfig(generator_neurons=16, discriminator_neurons=16), Toy2DHyper(batch_size=128, generator_lr=3e-3, discriminator_lr=3e-3), seed=0)
+    run = Toy2DRun(
+        make_distribution("gaussian_mixture"),
+        ToyModelConfig(generator_neurons=16, discriminator_neurons=16),
+        Toy2DHyper(batch_size=128, generator_lr=3e-3, discriminator_lr=3e-3),
+        seed=0,
+    )
     before = run.evaluate(n=2000)["js"]
     for _ in range(400):
         run.step()
@@ -156,7 +173,12 @@ def test_bilinear_game_simultaneous_spirals_out_alternating_stays_bounded():
 
 
 def test_save_load_round_trip_is_exact_and_atomic(tmp_path):
-    run = Toy2DRun(make_distribution("spiral"), ToyModelConfig(noise=NoiseConfig("uniform", 3), spectral_norm=True, generator_neurons=8), Toy2DHyper(batch_size=16), seed=2)
+    run = Toy2DRun(
+        make_distribution("spiral"),
+        ToyModelConfig(noise=NoiseConfig("uniform", 3), spectral_norm=True, generator_neurons=8),
+        Toy2DHyper(batch_size=16),
+        seed=2,
+    )
     run.step()
     path = save_toy_model(tmp_path / "model.safetensors", run, extra={"note": "hi"})
     assert os.listdir(tmp_path) == ["model.safetensors"]  # no temporary file left behind
@@ -166,7 +188,9 @@ def test_save_load_round_trip_is_exact_and_atomic(tmp_path):
     x = torch.randn(10, 2)
     run.discriminator.eval(), loaded.discriminator.eval()
     assert torch.allclose(loaded.discriminator(x), run.discriminator(x))
-    assert loaded.model_config == run.model_config and loaded.distribution == "spiral" and loaded.extra == {"note": "hi"}
+    assert (
+        loaded.model_config == run.model_config and loaded.distribution == "spiral" and loaded.extra == {"note": "hi"}
+    )
     (tmp_path / "bad.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(ValueError, match="not a readable safetensors"):
         load_toy_model(tmp_path / "bad.safetensors")

@@ -107,9 +107,7 @@ class DCGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() != 2 or z.shape[1] != self.config.latent_dim:
-            raise ValueError(
-                f"generator expects noise of shape (B, {self.config.latent_dim}), got {tuple(z.shape)}"
-            )
+            raise ValueError(f"generator expects noise of shape (B, {self.config.latent_dim}), got {tuple(z.shape)}")
         return self.net(z[:, :, None, None])  # (B, latent, 1, 1) -> (B, C, size, size)
 
 
@@ -122,7 +120,10 @@ class DCGANDiscriminator(nn.Module):
         self.config = config
         width = config.discriminator_width
         # input block: no batch norm on the images themselves
-        layers: list[nn.Module] = [nn.Conv2d(config.channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(config.channels, width, 4, 2, 1, bias=False),
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
         channels = width
         for _ in range(config.num_blocks - 1):  # each halves H and W, doubles channels
             layers.append(nn.Conv2d(channels, channels * 2, 4, 2, 1, bias=not config.discriminator_batch_norm))
@@ -160,7 +161,9 @@ def dcgan_init_(module: nn.Module, generator: torch.Generator | None = None) -> 
     return module
 
 
-def build_dcgan(config: DCGANConfig, device: torch.device | str = "cpu", seed: int | None = None) -> tuple[DCGANGenerator, DCGANDiscriminator]:
+def build_dcgan(
+    config: DCGANConfig, device: torch.device | str = "cpu", seed: int | None = None
+) -> tuple[DCGANGenerator, DCGANDiscriminator]:
     """A freshly initialised (generator, discriminator) pair on ``device``.
     With ``seed`` the initial weights are the same on every machine."""
     rng = torch.Generator().manual_seed(seed) if seed is not None else None

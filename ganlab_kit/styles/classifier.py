@@ -67,11 +67,13 @@ class StyleNet(nn.Module):
         super().__init__()
         blocks, previous = [], 3
         for width in channels:
-            blocks.append(nn.Sequential(
-                nn.Conv2d(previous, width, 3, stride=2, padding=1),
-                nn.GroupNorm(min(8, width), width),
-                nn.LeakyReLU(0.2),
-            ))
+            blocks.append(
+                nn.Sequential(
+                    nn.Conv2d(previous, width, 3, stride=2, padding=1),
+                    nn.GroupNorm(min(8, width), width),
+                    nn.LeakyReLU(0.2),
+                )
+            )
             previous = width
         self.blocks = nn.ModuleList(blocks)
         self.feature_dim = 2 * sum(channels)
@@ -130,13 +132,17 @@ def make_style_training_data(config: StyleClassifierConfig) -> dict[str, torch.T
     patch_config = PatchConfig(size=config.image_size)
     train_sources, test_sources = split_by_source(builtin_photos(), config.held_out, config.seed)
     out = {}
-    for split, sources, count in (("train", train_sources, config.patches_per_class),
-                                  ("test", test_sources, max(16, config.patches_per_class // 4))):
+    for split, sources, count in (
+        ("train", train_sources, config.patches_per_class),
+        ("test", test_sources, max(16, config.patches_per_class // 4)),
+    ):
         loaded = load_photos(sources, min_size=config.image_size)
         images, labels = [], []
         for label, name in enumerate(STYLE_CLASSES):
             # Each domain gets its own crops, so the classifier cannot match pixels across classes.
-            patches = photo_patches(loaded, count, patch_config, seed=config.seed * 100 + label + (50 if split == "test" else 0))
+            patches = photo_patches(
+                loaded, count, patch_config, seed=config.seed * 100 + label + (50 if split == "test" else 0)
+            )
             if name != "photo":
                 style = next(s for s in all_styles() if s.name == name)
                 patches = rendered(patches, style, seed=config.seed + label, cache=False)
@@ -153,15 +159,17 @@ def accuracy(network: nn.Module, images: torch.Tensor, labels: torch.Tensor, bat
     network.eval()
     correct = 0
     for start in range(0, len(images), batch_size):
-        logits = network(images[start: start + batch_size])
-        correct += int((logits.argmax(1) == labels[start: start + batch_size].to(logits.device)).sum())
+        logits = network(images[start : start + batch_size])
+        correct += int((logits.argmax(1) == labels[start : start + batch_size].to(logits.device)).sum())
     network.train(was_training)
     return correct / len(images)
 
 
-def train_style_classifier(config: StyleClassifierConfig = StyleClassifierConfig(),
-                           device: torch.device | str = "cpu",
-                           data: dict[str, torch.Tensor] | None = None) -> tuple[StyleNet, dict[str, list[float]]]:
+def train_style_classifier(
+    config: StyleClassifierConfig = StyleClassifierConfig(),
+    device: torch.device | str = "cpu",
+    data: dict[str, torch.Tensor] | None = None,
+) -> tuple[StyleNet, dict[str, list[float]]]:
     """Train a ``StyleNet`` with Adam and cross-entropy; return it and its history.
 
     History: ``loss`` per step, and ``train_accuracy`` / ``test_accuracy`` at the end
@@ -202,7 +210,9 @@ def save_style_classifier(network: StyleNet, config: StyleClassifierConfig, path
     return path
 
 
-def load_style_classifier(path: str | Path, device: torch.device | str = "cpu") -> tuple[StyleNet, StyleClassifierConfig]:
+def load_style_classifier(
+    path: str | Path, device: torch.device | str = "cpu"
+) -> tuple[StyleNet, StyleClassifierConfig]:
     """Load weights written by ``save_style_classifier`` (safetensors: no code execution)."""
     from safetensors import safe_open
     from safetensors.torch import load_file
@@ -220,8 +230,9 @@ def load_style_classifier(path: str | Path, device: torch.device | str = "cpu") 
     return network.to(device).eval(), config
 
 
-def style_feature_extractor(device: torch.device | str = "cpu", config: StyleClassifierConfig | None = None,
-                            cache_dir: str | Path | None = None) -> FeatureExtractor:
+def style_feature_extractor(
+    device: torch.device | str = "cpu", config: StyleClassifierConfig | None = None, cache_dir: str | Path | None = None
+) -> FeatureExtractor:
     """The kit's own trained style features, ready for KID and style losses.
 
     Looks for weights of ``config`` (default: ``StyleClassifierConfig()``) in the
@@ -293,8 +304,9 @@ def find_vgg16_weights(weights_path: str | Path | None = None) -> Path:
     return path
 
 
-def vgg_feature_extractor(device: torch.device | str = "cpu", weights_path: str | Path | None = None
-                          ) -> FeatureExtractor:
+def vgg_feature_extractor(
+    device: torch.device | str = "cpu", weights_path: str | Path | None = None
+) -> FeatureExtractor:
     """VGG-16 features (relu1_2 ... relu4_3; embedding = mean of relu4_3) from local weights.
 
     Weights are read with ``torch.load(weights_only=True)``; only the convolution layers
@@ -308,8 +320,9 @@ def vgg_feature_extractor(device: torch.device | str = "cpu", weights_path: str 
     # Only the convolutional part ("D" is VGG-16's layout), so the 100M-parameter
     # classifier head is never built.
     layers = make_layers(cfgs["D"])[: last + 1]
-    wanted = {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")
-              and int(k.split(".")[1]) <= last}
+    wanted = {
+        k[len("features.") :]: v for k, v in state.items() if k.startswith("features.") and int(k.split(".")[1]) <= last
+    }
     missing = set(layers.state_dict()) - set(wanted)
     if missing:
         raise ValueError(f"{path.name!r} lacks VGG-16 layers {sorted(missing)[:4]}...; is it a VGG-16 checkpoint?")
@@ -325,8 +338,10 @@ def main() -> None:
     config = StyleClassifierConfig()
     network, history = train_style_classifier(config)
     path = save_style_classifier(network, config, PRETRAINED_DIR / f"style_classifier-{config.key()}.safetensors")
-    print(f"wrote {path.name}: train accuracy {history['train_accuracy'][0]:.3f}, "
-          f"held-out photos accuracy {history['test_accuracy'][0]:.3f}")
+    print(
+        f"wrote {path.name}: train accuracy {history['train_accuracy'][0]:.3f}, "
+        f"held-out photos accuracy {history['test_accuracy'][0]:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,10 @@ def check_renderable(images: torch.Tensor, name: str = "images") -> torch.Tensor
     (what a renderer needs before it paints)."""
     check_images(images, name)
     if min(images.shape[-2:]) < MIN_SIDE:
-        raise ValueError(f"{name} is {images.shape[-2]}x{images.shape[-1]} pixels: too small to paint, "
-                         f"both sides must be at least {MIN_SIDE}")
+        raise ValueError(
+            f"{name} is {images.shape[-2]}x{images.shape[-1]} pixels: too small to paint, "
+            f"both sides must be at least {MIN_SIDE}"
+        )
     if not bool(torch.isfinite(images).all()):
         raise ValueError(f"{name} contains NaN or infinite values")
     return images
@@ -201,8 +203,9 @@ def uniform_noise(shape: tuple[int, ...], generator: torch.Generator, like: torc
     return torch.rand(shape, generator=generator).to(device=like.device, dtype=like.dtype)
 
 
-def smooth_noise(batch: int, height: int, width: int, scale: float, generator: torch.Generator,
-                 like: torch.Tensor) -> torch.Tensor:
+def smooth_noise(
+    batch: int, height: int, width: int, scale: float, generator: torch.Generator, like: torch.Tensor
+) -> torch.Tensor:
     """Value noise in [0, 1], ``(B, 1, H, W)``, with features about ``scale`` pixels wide:
     a coarse random grid upsampled bicubically, then rescaled per image to fill [0, 1]."""
     coarse_h = max(2, int(round(height / scale)) + 1)
@@ -214,8 +217,9 @@ def smooth_noise(batch: int, height: int, width: int, scale: float, generator: t
     return (noise - low) / (high - low).clamp_min(1e-6)
 
 
-def fibre_texture(batch: int, height: int, width: int, generator: torch.Generator, like: torch.Tensor,
-                  length: float = 6.0) -> torch.Tensor:
+def fibre_texture(
+    batch: int, height: int, width: int, generator: torch.Generator, like: torch.Tensor, length: float = 6.0
+) -> torch.Tensor:
     """Paper fibres in [0, 1], ``(B, 1, H, W)``: white noise smeared along rows and along
     columns separately, so thin streaks run in both directions like pulp fibres."""
     white = uniform_noise((batch, 2, height, width), generator, like)
@@ -262,8 +266,9 @@ def stroke_directions(gray: torch.Tensor, sigma: float) -> tuple[torch.Tensor, t
     return torch.cos(angle), torch.sin(angle)
 
 
-def smear_along(values: torch.Tensor, direction_x: torch.Tensor, direction_y: torch.Tensor,
-                half_length: float, taps: int) -> torch.Tensor:
+def smear_along(
+    values: torch.Tensor, direction_x: torch.Tensor, direction_y: torch.Tensor, half_length: float, taps: int
+) -> torch.Tensor:
     """Average ``values`` over ``taps`` points on a line through each pixel along the given
     direction (a straight brush stroke), with bilinear sampling (``grid_sample``)."""
     height, width = values.shape[-2:]
@@ -273,8 +278,9 @@ def smear_along(values: torch.Tensor, direction_x: torch.Tensor, direction_y: to
     xs = torch.linspace(-1, 1, width, device=values.device, dtype=values.dtype)
     base = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1)  # (H, W, 2) as (x, y) grid units
     # One pixel is 2 / (size - 1) grid units; the step is built once, (B, H, W, 2).
-    step = torch.stack([direction_x[:, 0] * (2.0 / max(width - 1, 1)),
-                        direction_y[:, 0] * (2.0 / max(height - 1, 1))], dim=-1)
+    step = torch.stack(
+        [direction_x[:, 0] * (2.0 / max(width - 1, 1)), direction_y[:, 0] * (2.0 / max(height - 1, 1))], dim=-1
+    )
     total = torch.zeros_like(values)
     for t in torch.linspace(-half_length, half_length, taps).tolist():
         grid = torch.addcmul(base, step, torch.tensor(t, dtype=values.dtype, device=values.device))
@@ -295,8 +301,11 @@ def rgb_to_lab(images: torch.Tensor) -> torch.Tensor:
     """sRGB ``(B, 3, H, W)`` in [0, 1] -> CIE L*a*b* (D65): L in [0, 100], a and b about
     [-100, 100]. Distances in Lab follow what the eye sees far better than in RGB."""
     linear = torch.where(images <= 0.04045, images / 12.92, ((images.clamp_min(0) + 0.055) / 1.055) ** 2.4)
-    matrix = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]],
-                          device=images.device, dtype=images.dtype)
+    matrix = torch.tensor(
+        [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]],
+        device=images.device,
+        dtype=images.dtype,
+    )
     xyz = torch.einsum("ij,bjhw->bihw", matrix, linear)
     white = torch.tensor([0.9505, 1.0, 1.089], device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
     t = xyz / white

@@ -43,20 +43,27 @@ def plot_fingerprints(per_domain: dict[str, dict[str, float]], colours: dict[str
         positions = [k + (i - (len(names) - 1) / 2) * width for k in range(len(SCALAR_MEASURES))]
         drawn = bars.bar(positions, scaled, width, label=name, color=colours.get(name))
         for rect, value in zip(drawn, values):
-            bars.text(rect.get_x() + rect.get_width() / 2, rect.get_height() + 0.01, f"{value:.2g}",
-                      ha="center", va="bottom", fontsize=6, rotation=90)
-    bars.set_xticks(range(len(SCALAR_MEASURES)), [MEASURE_LABELS[m] for m in SCALAR_MEASURES], fontsize=8)
+            bars.text(
+                rect.get_x() + rect.get_width() / 2,
+                rect.get_height() + 0.01,
+                f"{value:.2g}",
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                rotation=90,
+            )
+    bars.set_xticks(range(len(SCALAR_MEASURES)), [MEASURE_LABELS[m] for m in SCALAR_MEASURES], fontsize=11)
     bars.set_ylim(0, 1.3)
     bars.set_ylabel("relative to the largest domain")
     bars.set_title("style fingerprint")
-    bars.legend(fontsize=8, ncol=len(names))
-    for i, name in enumerate(names):
+    bars.legend(fontsize=11, ncol=len(names))
+    for name in names:
         shares = [per_domain[name][f"tone {band}"] for band in TONE_NAMES]
         tones.plot(range(len(TONE_NAMES)), shares, marker="o", label=name, color=colours.get(name))
     # Romanised names: CJK fonts are often missing from matplotlib installs.
     tones.set_xticks(range(len(TONE_NAMES)), ["jiao", "nong", "zhong", "dan", "qing", "paper"])
     tones.set_ylabel("share of pixels")
     tones.set_title("ink-tone histogram (dark -> light)")
-    tones.legend(fontsize=8)
+    tones.legend(fontsize=11)
     figure.tight_layout()
     return figure

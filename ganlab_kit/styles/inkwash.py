@@ -79,7 +79,8 @@ class InkWashConfig:
 
     def __post_init__(self) -> None:
         if list(self.tone_quantiles) != sorted(self.tone_quantiles) or not all(
-                0.0 < q < 1.0 for q in self.tone_quantiles):
+            0.0 < q < 1.0 for q in self.tone_quantiles
+        ):
             raise ValueError(f"tone_quantiles must increase inside (0, 1), got {self.tone_quantiles}")
         if any(not 0.0 <= d <= 1.0 for d in self.tone_densities):
             raise ValueError(f"tone_densities must lie in [0, 1], got {self.tone_densities}")
@@ -102,8 +103,15 @@ def subject_map(images: torch.Tensor, scale: float, generator: torch.Generator) 
     detail = filters.gaussian_blur(filters.edge_magnitude(filters.gaussian_blur(gray, 1.0 * scale)), 8.0 * scale)
     detail = detail / filters.per_image_quantiles(detail, [0.97]).view(-1, 1, 1, 1).clamp_min(0.01)
     margin = max(2, round(min(height, width) * 0.06))
-    frame = torch.cat([images[..., :margin, :].flatten(2), images[..., -margin:, :].flatten(2),
-                       images[..., :, :margin].flatten(2), images[..., :, -margin:].flatten(2)], dim=2)
+    frame = torch.cat(
+        [
+            images[..., :margin, :].flatten(2),
+            images[..., -margin:, :].flatten(2),
+            images[..., :, :margin].flatten(2),
+            images[..., :, -margin:].flatten(2),
+        ],
+        dim=2,
+    )
     background = frame.median(dim=2).values.view(batch, 3, 1, 1)
     smooth = filters.gaussian_blur(images, 3.0 * scale)
     difference = (smooth - background).abs().amax(dim=1, keepdim=True)
@@ -112,8 +120,9 @@ def subject_map(images: torch.Tensor, scale: float, generator: torch.Generator) 
     return (torch.maximum(detail, difference) + 0.25 * (noise - 0.5)).clamp(0.0, 1.5)
 
 
-def ink_wash_steps(images: torch.Tensor, config: InkWashConfig = InkWashConfig(), seed: int = 0
-                   ) -> dict[str, torch.Tensor]:
+def ink_wash_steps(
+    images: torch.Tensor, config: InkWashConfig = InkWashConfig(), seed: int = 0
+) -> dict[str, torch.Tensor]:
     """Every intermediate of the renderer, for teaching; ``"final"`` is the painting.
 
     ``images``: ``(B, 3, H, W)`` in [0, 1]. Single-channel intermediates are ``(B, 1, H, W)``
@@ -167,7 +176,9 @@ def ink_wash_steps(images: torch.Tensor, config: InkWashConfig = InkWashConfig()
     absorbency = filters.smooth_noise(batch, height, width, 10.0 * scale, generator, images)
     rim = (wash - filters.gaussian_blur(wash, 2.0 * scale)).clamp_min(0.0)
     pooled = (wash + config.wet_edge * 2.0 * rim * (0.5 + wetness)).clamp(0.0, 1.0)
-    bleed = filters.gaussian_blur(pooled, config.diffusion_sigma * scale) * (0.5 + 0.7 * absorbency) * (0.6 + 0.6 * wetness)
+    bleed = (
+        filters.gaussian_blur(pooled, config.diffusion_sigma * scale) * (0.5 + 0.7 * absorbency) * (0.6 + 0.6 * wetness)
+    )
     diffused = torch.maximum(pooled, config.diffusion_strength * bleed)
 
     # 5. Brush strokes on the main contours of the subject: width follows a smooth
@@ -224,8 +235,7 @@ def render_ink_wash(images: torch.Tensor, config: InkWashConfig = InkWashConfig(
     return ink_wash_steps(images, config, seed)["final"]
 
 
-def stamp_seal(painting: torch.Tensor, colour: tuple[float, float, float], generator: torch.Generator
-               ) -> torch.Tensor:
+def stamp_seal(painting: torch.Tensor, colour: tuple[float, float, float], generator: torch.Generator) -> torch.Tensor:
     """Press a square red seal near the lower right corner.
 
     A seal carved in intaglio (白文) prints a solid red square in which the carved
@@ -242,20 +252,20 @@ def stamp_seal(painting: torch.Tensor, colour: tuple[float, float, float], gener
         for col0 in (1, 6):
             bars = filters.uniform_noise((batch, 2, 5), generator, painting) < 0.45  # rows / columns carved
             for i in range(5):
-                cells[:, 0, row0 + i, col0: col0 + 5] += bars[:, 0, i].to(painting.dtype).view(-1, 1) * (i % 2 == 0)
-                cells[:, 0, row0: row0 + 5, col0 + i] += bars[:, 1, i].to(painting.dtype).view(-1, 1) * (i % 2 == 0)
+                cells[:, 0, row0 + i, col0 : col0 + 5] += bars[:, 0, i].to(painting.dtype).view(-1, 1) * (i % 2 == 0)
+                cells[:, 0, row0 : row0 + 5, col0 + i] += bars[:, 1, i].to(painting.dtype).view(-1, 1) * (i % 2 == 0)
     carved = F.interpolate(cells.clamp(0, 1), size=(side, side), mode="nearest")
     border = max(1, side // 14)
     frame_line = torch.zeros(1, 1, side, side, device=painting.device, dtype=painting.dtype)
-    frame_line[..., border: 2 * border, border: side - border] = 1.0
-    frame_line[..., side - 2 * border: side - border, border: side - border] = 1.0
-    frame_line[..., border: side - border, border: 2 * border] = 1.0
-    frame_line[..., border: side - border, side - 2 * border: side - border] = 1.0
+    frame_line[..., border : 2 * border, border : side - border] = 1.0
+    frame_line[..., side - 2 * border : side - border, border : side - border] = 1.0
+    frame_line[..., border : side - border, border : 2 * border] = 1.0
+    frame_line[..., border : side - border, side - 2 * border : side - border] = 1.0
     mottle = filters.uniform_noise((batch, 1, side, side), generator, painting)
     red_mask = (1.0 - torch.maximum(carved, frame_line)) * (0.97 - 0.15 * (mottle > 0.9).to(painting.dtype))
     seal_rgb = torch.tensor(colour, device=painting.device, dtype=painting.dtype).view(1, 3, 1, 1)
     out = painting.clone()
-    region = out[:, :, top: top + side, left: left + side]
+    region = out[:, :, top : top + side, left : left + side]
     # Paste multiplies with what is below it (ink shows through the red).
-    out[:, :, top: top + side, left: left + side] = filters.lerp(region, region * seal_rgb / 0.94, red_mask)
+    out[:, :, top : top + side, left : left + side] = filters.lerp(region, region * seal_rgb / 0.94, red_mask)
     return out

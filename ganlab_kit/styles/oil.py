@@ -121,7 +121,9 @@ def oil_steps(images: torch.Tensor, config: OilConfig = OilConfig(), seed: int =
     #    from one side: shade = 1 + k (dh/dx * lx + dh/dy * ly); ridges facing the light glint.
     bristles = filters.uniform_noise((batch, 1, height, width), generator, images)
     bristles = filters.smear_along(bristles, direction_x, direction_y, length, config.stroke_taps)
-    bristles = (bristles - bristles.mean(dim=(2, 3), keepdim=True)) / bristles.std(dim=(2, 3), keepdim=True).clamp_min(1e-6)
+    bristles = (bristles - bristles.mean(dim=(2, 3), keepdim=True)) / bristles.std(dim=(2, 3), keepdim=True).clamp_min(
+        1e-6
+    )
     height_field = 0.05 * torch.sigmoid(1.5 * value) + 0.012 * bristles
     slope_x, slope_y = filters.sobel(height_field)
     light_x, light_y = config.light_direction
@@ -148,11 +150,13 @@ def oil_steps(images: torch.Tensor, config: OilConfig = OilConfig(), seed: int =
     }
 
 
-def _blobs(batch: int, height: int, width: int, size: float, generator: torch.Generator,
-           like: torch.Tensor) -> torch.Tensor:
+def _blobs(
+    batch: int, height: int, width: int, size: float, generator: torch.Generator, like: torch.Tensor
+) -> torch.Tensor:
     """Two channels of smooth noise with blobs about ``size`` pixels wide, ``(B, 2, H, W)``."""
-    return torch.cat([filters.smooth_noise(batch, height, width, max(size, 1.0), generator, like)
-                      for _ in range(2)], dim=1)
+    return torch.cat(
+        [filters.smooth_noise(batch, height, width, max(size, 1.0), generator, like) for _ in range(2)], dim=1
+    )
 
 
 def render_oil(images: torch.Tensor, config: OilConfig = OilConfig(), seed: int = 0) -> torch.Tensor:

@@ -39,27 +39,55 @@ class PhotoSource:
 # are as the shipping package documents them (sklearn/datasets/images/README.txt,
 # skimage/data/_fetchers.py docstrings, matplotlib's sample_data).
 _BUILTIN = (
-    ("sklearn", "datasets/images/china.jpg", "china",
-     "scikit-learn sample image: Summer Palace, Beijing; photo by danielbuechele on Flickr",
-     "CC BY 2.0 (attribution: danielbuechele)"),
-    ("sklearn", "datasets/images/flower.jpg", "flower",
-     "scikit-learn sample image: a flower; photo by vultilion on Flickr",
-     "CC BY 2.0 (attribution: vultilion)"),
-    ("skimage", "data/astronaut.png", "astronaut",
-     "scikit-image data: astronaut Eileen Collins, NASA Great Images database",
-     "public domain (no known copyright restrictions)"),
-    ("skimage", "data/coffee.png", "coffee",
-     "scikit-image data: coffee cup, courtesy of Pikolo Espresso Bar; photo by Rachel Michetti",
-     "CC0"),
-    ("skimage", "data/chelsea.png", "chelsea",
-     "scikit-image data: Chelsea the cat; photo by Stefan van der Walt",
-     "CC0"),
-    ("skimage", "data/rocket.jpg", "rocket",
-     "scikit-image data: launch of DSCOVR on a Falcon 9, SpaceX photo",
-     "public domain (released by SpaceX)"),
-    ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "grace_hopper",
-     "matplotlib sample data: portrait of Rear Admiral Grace Hopper, U.S. Navy photograph",
-     "public domain (work of the U.S. federal government)"),
+    (
+        "sklearn",
+        "datasets/images/china.jpg",
+        "china",
+        "scikit-learn sample image: Summer Palace, Beijing; photo by danielbuechele on Flickr",
+        "CC BY 2.0 (attribution: danielbuechele)",
+    ),
+    (
+        "sklearn",
+        "datasets/images/flower.jpg",
+        "flower",
+        "scikit-learn sample image: a flower; photo by vultilion on Flickr",
+        "CC BY 2.0 (attribution: vultilion)",
+    ),
+    (
+        "skimage",
+        "data/astronaut.png",
+        "astronaut",
+        "scikit-image data: astronaut Eileen Collins, NASA Great Images database",
+        "public domain (no known copyright restrictions)",
+    ),
+    (
+        "skimage",
+        "data/coffee.png",
+        "coffee",
+        "scikit-image data: coffee cup, courtesy of Pikolo Espresso Bar; photo by Rachel Michetti",
+        "CC0",
+    ),
+    (
+        "skimage",
+        "data/chelsea.png",
+        "chelsea",
+        "scikit-image data: Chelsea the cat; photo by Stefan van der Walt",
+        "CC0",
+    ),
+    (
+        "skimage",
+        "data/rocket.jpg",
+        "rocket",
+        "scikit-image data: launch of DSCOVR on a Falcon 9, SpaceX photo",
+        "public domain (released by SpaceX)",
+    ),
+    (
+        "matplotlib",
+        "mpl-data/sample_data/grace_hopper.jpg",
+        "grace_hopper",
+        "matplotlib sample data: portrait of Rear Admiral Grace Hopper, U.S. Navy photograph",
+        "public domain (work of the U.S. federal government)",
+    ),
 )
 
 
@@ -143,9 +171,7 @@ def folder_photos(folder: str | Path, recursive: bool = False) -> list[PhotoSour
     pattern = "**/*" if recursive else "*"
     files = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise ValueError(
-            f"folder {str(folder)!r} has no image files (looked for {', '.join(IMAGE_SUFFIXES)})"
-        )
+        raise ValueError(f"folder {str(folder)!r} has no image files (looked for {', '.join(IMAGE_SUFFIXES)})")
     return [PhotoSource(p.stem if not recursive else str(p.relative_to(folder)), p) for p in files]
 
 
@@ -158,8 +184,9 @@ class LoadedPhotos:
     skipped: list[tuple[Path, str]]
 
 
-def load_photos(sources: list[PhotoSource], min_size: int = 0, too_small: str = "error",
-                keep_images: bool = True) -> LoadedPhotos:
+def load_photos(
+    sources: list[PhotoSource], min_size: int = 0, too_small: str = "error", keep_images: bool = True
+) -> LoadedPhotos:
     """Decode every source in the main process.
 
     With ``keep_images=False`` each file is still fully decoded and checked, but the
@@ -195,8 +222,9 @@ def load_photos(sources: list[PhotoSource], min_size: int = 0, too_small: str = 
             images.append(image)
     if skipped:
         names = ", ".join(path.name for path, _ in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
-        warnings.warn(f"skipped {len(skipped)} of {len(sources)} image files that could not be used: {names}",
-                      stacklevel=2)
+        warnings.warn(
+            f"skipped {len(skipped)} of {len(sources)} image files that could not be used: {names}", stacklevel=2
+        )
     if not kept_sources:
         raise ValueError(f"no usable images among {len(sources)} files (all {len(skipped)} were skipped)")
     return LoadedPhotos(kept_sources, images, skipped)
@@ -212,13 +240,15 @@ def upscale_to(image: torch.Tensor, min_size: int) -> torch.Tensor:
 
 def resize_uint8(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Resize a ``(3, H, W)`` uint8 image to ``size = (H', W')``, antialiased when shrinking."""
-    resized = torch.nn.functional.interpolate(image[None].float(), size=size, mode="bicubic",
-                                              align_corners=False, antialias=True)
+    resized = torch.nn.functional.interpolate(
+        image[None].float(), size=size, mode="bicubic", align_corners=False, antialias=True
+    )
     return resized[0].round().clamp(0, 255).to(torch.uint8)
 
 
-def split_by_source(sources: list[PhotoSource], held_out: int | float, seed: int = 0
-                    ) -> tuple[list[PhotoSource], list[PhotoSource]]:
+def split_by_source(
+    sources: list[PhotoSource], held_out: int | float, seed: int = 0
+) -> tuple[list[PhotoSource], list[PhotoSource]]:
     """Split source photos (never crops) into training and held-out lists.
 
     ``held_out`` is a count (int) or a fraction (float). Because every crop of a photo

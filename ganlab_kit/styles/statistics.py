@@ -69,7 +69,9 @@ def palette_size(images: torch.Tensor, coverage: float = 0.9, levels: int = 8) -
     return torch.tensor(sizes, dtype=torch.float32)
 
 
-def dominant_colours(images: torch.Tensor, count: int = 6, levels: int = 8) -> list[list[tuple[tuple[float, float, float], float]]]:
+def dominant_colours(
+    images: torch.Tensor, count: int = 6, levels: int = 8
+) -> list[list[tuple[tuple[float, float, float], float]]]:
     """Per image, the ``count`` most common colours as ``((r, g, b), share)``, where the
     colour is the mean of the pixels in that grid cell."""
     filters.check_images(images)
@@ -171,10 +173,10 @@ def style_statistics(images: torch.Tensor) -> StyleStatistics:
 
 def set_statistics(images: torch.Tensor, batch_size: int = 32) -> dict[str, float]:
     """Set averages of ``style_statistics``, computed in batches to bound memory."""
-    parts = [style_statistics(images[i:i + batch_size]) for i in range(0, images.shape[0], batch_size)]
-    merged = StyleStatistics(**{
-        name: torch.cat([getattr(p, name) for p in parts]) for name in (*SCALAR_MEASURES, "tone_histogram")
-    })
+    parts = [style_statistics(images[i : i + batch_size]) for i in range(0, images.shape[0], batch_size)]
+    merged = StyleStatistics(
+        **{name: torch.cat([getattr(p, name) for p in parts]) for name in (*SCALAR_MEASURES, "tone_histogram")}
+    )
     return merged.mean()
 
 

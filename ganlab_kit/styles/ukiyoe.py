@@ -87,8 +87,9 @@ class UkiyoeConfig:
             raise ValueError(f"regions must be >= 2, got {self.regions}")
 
 
-def kmeans_regions(lab: torch.Tensor, regions: int, position_weight: float, iterations: int = 8
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
+def kmeans_regions(
+    lab: torch.Tensor, regions: int, position_weight: float, iterations: int = 8
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Cut each image into ``regions`` clusters of similar colour *and* place.
 
     ``lab``: ``(B, 3, h, w)``. Features are ``(L, a, b, x, y)`` with x, y in
@@ -101,10 +102,13 @@ def kmeans_regions(lab: torch.Tensor, regions: int, position_weight: float, iter
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
     features = torch.cat([lab, grid_x.expand(batch, 1, -1, -1), grid_y.expand(batch, 1, -1, -1)], dim=1)
     points = features.flatten(2).transpose(1, 2)  # (B, N, 5)
-    columns = round(regions ** 0.5 * (width / height) ** 0.5) or 1
+    columns = round(regions**0.5 * (width / height) ** 0.5) or 1
     rows = -(-regions // columns)
-    seeds = [(min(height - 1, int((r + 0.5) * height / rows)), min(width - 1, int((c + 0.5) * width / columns)))
-             for r in range(rows) for c in range(columns)][:regions]
+    seeds = [
+        (min(height - 1, int((r + 0.5) * height / rows)), min(width - 1, int((c + 0.5) * width / columns)))
+        for r in range(rows)
+        for c in range(columns)
+    ][:regions]
     centres = torch.stack([features[:, :, y, x] for y, x in seeds], dim=1)  # (B, K, 5)
     for _ in range(iterations):
         labels = torch.cdist(points, centres).argmin(dim=2)  # (B, N)
@@ -116,8 +120,14 @@ def kmeans_regions(lab: torch.Tensor, regions: int, position_weight: float, iter
     return labels.view(batch, height, width), centres
 
 
-def choose_inks(centres: torch.Tensor, top_share: torch.Tensor, ink_lab: torch.Tensor, names: list[str],
-                lightness_weight: float = 1.0, horizon: float = float("inf")) -> torch.Tensor:
+def choose_inks(
+    centres: torch.Tensor,
+    top_share: torch.Tensor,
+    ink_lab: torch.Tensor,
+    names: list[str],
+    lightness_weight: float = 1.0,
+    horizon: float = float("inf"),
+) -> torch.Tensor:
     """``(B, K)`` ink index for each region from its mean colour and its place.
 
     Cost = ``lightness_weight`` x lightness difference + chroma (a, b) difference in Lab
@@ -190,8 +200,7 @@ def smooth_labels(labels: torch.Tensor, sigma: float) -> torch.Tensor:
     return best_label
 
 
-def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), seed: int = 0
-                 ) -> dict[str, torch.Tensor]:
+def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), seed: int = 0) -> dict[str, torch.Tensor]:
     """Every intermediate of the ukiyo-e renderer; ``"final"`` is the print.
 
     ``images``: ``(B, 3, H, W)`` in [0, 1]; outputs have the same shape and range.
@@ -214,7 +223,9 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     smooth = filters.kuwahara(work, config.smoothing_radius)
     lab = filters.rgb_to_lab(smooth)
     low, high = filters.per_image_quantiles(lab[:, :1], [0.02, 0.98]).t()
-    lightness = config.lightness_range[0] + (config.lightness_range[1] - config.lightness_range[0]) * ((lab[:, :1] - low.view(-1, 1, 1, 1)) / (high - low).clamp_min(10).view(-1, 1, 1, 1))
+    lightness = config.lightness_range[0] + (config.lightness_range[1] - config.lightness_range[0]) * (
+        (lab[:, :1] - low.view(-1, 1, 1, 1)) / (high - low).clamp_min(10).view(-1, 1, 1, 1)
+    )
     lab = torch.cat([lightness.clamp(0, 100), lab[:, 1:] * config.chroma_gain], dim=1)
     lab = filters.gaussian_blur(lab, 1.0)  # calmer region borders
 
@@ -226,8 +237,14 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     size = F.one_hot(regions.flatten(1), config.regions).float().sum(1).clamp_min(1)
     touches_top = in_top / size * (regions.shape[1] / top_rows) / 4
     upper = centres[..., 4] < 0.5 * config.position_weight * regions.shape[1] / max(regions.shape[1:])
-    inks = choose_inks(centres, torch.where(upper, 1.0, touches_top), ink_lab, names, config.lightness_weight,
-                       horizon=0.65 * config.position_weight * regions.shape[1] / max(regions.shape[1:]))  # (B, K)
+    inks = choose_inks(
+        centres,
+        torch.where(upper, 1.0, touches_top),
+        ink_lab,
+        names,
+        config.lightness_weight,
+        horizon=0.65 * config.position_weight * regions.shape[1] / max(regions.shape[1:]),
+    )  # (B, K)
     labels = torch.gather(inks, 1, regions.flatten(1)).view_as(regions)
     labels = majority_filter(labels, len(names), config.majority_size)
     if labels.shape[-2:] != (height, width):
@@ -256,7 +273,9 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     thin_dark = filters.gaussian_blur(gray, 3.0 * scale) - filters.gaussian_blur(gray, 0.8 * scale)
     thin_dark = (thin_dark > config.detail_lines).to(images.dtype)
     width_px = max(1, round(config.outline_width * scale))
-    lines = filters.dilate(torch.maximum(seams, thin_dark), width_px) if width_px > 1 else torch.maximum(seams, thin_dark)
+    lines = (
+        filters.dilate(torch.maximum(seams, thin_dark), width_px) if width_px > 1 else torch.maximum(seams, thin_dark)
+    )
     key = filters.gaussian_blur(lines, 0.5 * max(scale, 0.5)).clamp(0.0, 1.0)
     ink = palette[names.index(config.outline_colour)].view(1, 3, 1, 1)
     printed = filters.lerp(bokashi, ink, key)
@@ -267,7 +286,8 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     final = (printed * (1.0 - config.grain_strength * (grain + 0.5 * mottle))).clamp(0.0, 1.0)
 
     return {
-        "smoothed": smooth if smooth.shape[-2:] == (height, width)
+        "smoothed": smooth
+        if smooth.shape[-2:] == (height, width)
         else F.interpolate(smooth, size=(height, width), mode="bilinear", align_corners=False),
         "regions": regions,
         "labels": labels,

@@ -31,7 +31,9 @@ import torch
 UPDATE_KINDS = ("simultaneous", "alternating")
 
 
-def bilinear_trajectory(x0: float = 1.0, y0: float = 1.0, lr: float = 0.1, steps: int = 100, update: str = "simultaneous") -> torch.Tensor:
+def bilinear_trajectory(
+    x0: float = 1.0, y0: float = 1.0, lr: float = 0.1, steps: int = 100, update: str = "simultaneous"
+) -> torch.Tensor:
     """Iterates of gradient descent (x) / ascent (y) on f = x*y: ``(steps + 1, 2)`` float64."""
     if update not in UPDATE_KINDS:
         raise ValueError(f"update must be one of {UPDATE_KINDS}, got {update!r}")

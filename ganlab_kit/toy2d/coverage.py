@@ -30,7 +30,9 @@ class Coverage:
         return self.modes_hit / self.num_modes
 
 
-def mode_coverage(samples: torch.Tensor, modes: torch.Tensor, std: float, *, min_share: float = 0.2, radius_in_std: float = 3.0) -> Coverage:
+def mode_coverage(
+    samples: torch.Tensor, modes: torch.Tensor, std: float, *, min_share: float = 0.2, radius_in_std: float = 3.0
+) -> Coverage:
     """Coverage of ``modes`` ``(M, 2)`` by ``samples`` ``(N, 2)`` (see the module docstring)."""
     if samples.ndim != 2 or samples.shape[1] != modes.shape[1]:
         raise ValueError(f"samples must have shape (N, {modes.shape[1]}), got {tuple(samples.shape)}")

@@ -50,7 +50,9 @@ class Distribution2D:
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         if n < 1:
             raise ValueError(f"need at least one sample, got n={n}")
-        return _SAMPLERS[self.name](self, n, generator) if self.name in _SAMPLERS else _sample_points(self, n, generator)
+        return (
+            _SAMPLERS[self.name](self, n, generator) if self.name in _SAMPLERS else _sample_points(self, n, generator)
+        )
 
 
 def _randn(n: int, generator, *shape) -> torch.Tensor:
@@ -124,7 +126,9 @@ def make_distribution(kind: str) -> Distribution2D:
         return Distribution2D("gaussian_mixture", modes=torch.tensor([[-0.7, 0.5], [0.8, -0.6]]), mode_std=0.25)
     if kind in BUILTIN_KINDS:
         return Distribution2D(kind)
-    raise ValueError(f"unknown distribution {kind!r}; choose one of: {', '.join(BUILTIN_KINDS)} (or use points_distribution)")
+    raise ValueError(
+        f"unknown distribution {kind!r}; choose one of: {', '.join(BUILTIN_KINDS)} (or use points_distribution)"
+    )
 
 
 def points_distribution(points, *, jitter: float = 0.05, name: str = "drawn") -> Distribution2D:

@@ -27,7 +27,9 @@ DEFAULT_BINS = 30
 DEFAULT_EPS = 1e-4
 
 
-def histogram(points: torch.Tensor | np.ndarray, bins: int = DEFAULT_BINS, extent: tuple[float, float] = PLANE) -> np.ndarray:
+def histogram(
+    points: torch.Tensor | np.ndarray, bins: int = DEFAULT_BINS, extent: tuple[float, float] = PLANE
+) -> np.ndarray:
     """Normalised ``(bins, bins)`` histogram of ``(N, 2)`` points over ``extent^2`` (sums to 1).
 
     ``h[i, j]`` counts points with x in the i-th and y in the j-th interval (NumPy's
@@ -63,7 +65,9 @@ def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
     return 0.5 * _kl(p, m) + 0.5 * _kl(q, m)
 
 
-def divergences(real, fake, bins: int = DEFAULT_BINS, extent: tuple[float, float] = PLANE, eps: float = DEFAULT_EPS) -> dict[str, float]:
+def divergences(
+    real, fake, bins: int = DEFAULT_BINS, extent: tuple[float, float] = PLANE, eps: float = DEFAULT_EPS
+) -> dict[str, float]:
     """``{"kl": KL(real || fake), "js": JS(real, fake)}`` on a ``bins x bins`` grid."""
     p = histogram(real, bins, extent)
     q = histogram(fake, bins, extent)

@@ -96,5 +96,7 @@ def results_table(results: list[ExperimentResult]) -> str:
         quality = f"{final['high_quality']:.2f}" if "high_quality" in final else "-"
         converged = str(r.steps_to_converge) if r.steps_to_converge is not None else "never"
         alarm = f"step {r.alarm_step}: {r.first_alarm.split(':')[0]}" if r.first_alarm else ""
-        lines.append(f"{r.name:28s} {final['js']:6.3f} {final['kl']:6.2f} {modes:>7s} {quality:>5s} {converged:>12s}  {alarm}")
+        lines.append(
+            f"{r.name:28s} {final['js']:6.3f} {final['kl']:6.2f} {modes:>7s} {quality:>5s} {converged:>12s}  {alarm}"
+        )
     return "\n".join(lines)

@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
 import torch
 from torch import nn
 
@@ -37,7 +36,9 @@ def plane_grid(resolution: int, extent: tuple[float, float] = PLANE) -> torch.Te
     return torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=1)
 
 
-def discriminator_heatmap(discriminator: nn.Module, resolution: int = 48, extent: tuple[float, float] = PLANE) -> torch.Tensor:
+def discriminator_heatmap(
+    discriminator: nn.Module, resolution: int = 48, extent: tuple[float, float] = PLANE
+) -> torch.Tensor:
     """``(R, R)`` tensor of sigmoid(D(x)) at the cell centres of :func:`plane_grid`."""
     grid = plane_grid(resolution, extent)
     with torch.no_grad():
@@ -93,7 +94,9 @@ def generator_manifold(generator: nn.Module, noise: NoiseConfig, resolution: int
         p11, p10 = points[1:, 1:], points[1:, :-1]
         # Shoelace formula for the quadrilateral p00 -> p01 -> p11 -> p10.
         corners = [p00, p01, p11, p10]
-        twice_area = sum(a[..., 0] * b[..., 1] - b[..., 0] * a[..., 1] for a, b in zip(corners, corners[1:] + corners[:1]))
+        twice_area = sum(
+            a[..., 0] * b[..., 1] - b[..., 0] * a[..., 1] for a, b in zip(corners, corners[1:] + corners[:1])
+        )
         area = 0.5 * twice_area.abs()  # (R-1, R-1)
         z_grid = z.reshape(resolution, resolution, -1)
         centres = 0.25 * (z_grid[:-1, :-1] + z_grid[:-1, 1:] + z_grid[1:, 1:] + z_grid[1:, :-1])

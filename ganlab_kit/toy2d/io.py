@@ -31,7 +31,9 @@ PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 ARCHITECTURE = "toy2d_mlp"
 
 
-def save_toy_model(path: str | os.PathLike, run: Toy2DRun, extra: dict | None = None, *, global_rng: bool = True) -> Path:
+def save_toy_model(
+    path: str | os.PathLike, run: Toy2DRun, extra: dict | None = None, *, global_rng: bool = True
+) -> Path:
     """Write ``run`` (networks, optimizers, RNG, step count, hyperparameters) to ``path``
     atomically; returns the path. ``global_rng=False`` leaves torch's / NumPy's / Python's
     global random states out (files that depend only on the run, like the pretrained ones)."""
@@ -43,7 +45,9 @@ def save_toy_model(path: str | os.PathLike, run: Toy2DRun, extra: dict | None = 
 
 def _model_config(path: Path, architecture: dict) -> ToyModelConfig:
     if architecture.get("architecture") != ARCHITECTURE:
-        raise CheckpointError(f"{path.name} holds a {architecture.get('architecture')!r} run, not a 2-D GAN ({ARCHITECTURE!r})")
+        raise CheckpointError(
+            f"{path.name} holds a {architecture.get('architecture')!r} run, not a 2-D GAN ({ARCHITECTURE!r})"
+        )
     return ToyModelConfig.from_dict({k: v for k, v in architecture.items() if k != "architecture"})
 
 
@@ -66,7 +70,14 @@ def load_toy_model(path: str | os.PathLike) -> LoadedToyModel:
     generator.load_state_dict(state.modules["generator"])  # strict: a mismatch names the keys
     discriminator.load_state_dict(state.modules["discriminator"])
     info = state.state
-    return LoadedToyModel(generator, discriminator, config, info.get("distribution", ""), int(info.get("steps_done", 0)), dict(info.get("extra", {})))
+    return LoadedToyModel(
+        generator,
+        discriminator,
+        config,
+        info.get("distribution", ""),
+        int(info.get("steps_done", 0)),
+        dict(info.get("extra", {})),
+    )
 
 
 def run_from_file(path: str | os.PathLike, hyper: Toy2DHyper | None = None, seed: int | None = None) -> Toy2DRun:
@@ -78,7 +89,10 @@ def run_from_file(path: str | os.PathLike, hyper: Toy2DHyper | None = None, seed
     config = _model_config(path, architecture)
     kind = state.state.get("distribution", "")
     if kind not in BUILTIN_KINDS:
-        raise ValueError(f"{path.name} was trained on {kind!r}; build that distribution yourself, make a Toy2DRun and load_run() into it")
+        raise ValueError(
+            f"{path.name} was trained on {kind!r}; build that distribution yourself, "
+            "make a Toy2DRun and load_run() into it"
+        )
     run = Toy2DRun(make_distribution(kind), config, seed=int(state.state.get("seed", 0)))
     load_run(path, run, global_rng=False)
     if seed is not None:

@@ -49,13 +49,15 @@ class ToyModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "ToyModelConfig":
+    def from_dict(cls, values: dict) -> ToyModelConfig:
         values = dict(values)
         values["noise"] = NoiseConfig(**values.get("noise", {}))
         return cls(**values)
 
 
-def mlp(in_features: int, out_features: int, layers: int, neurons: int, activation: str, spectral_norm: bool = False) -> nn.Sequential:
+def mlp(
+    in_features: int, out_features: int, layers: int, neurons: int, activation: str, spectral_norm: bool = False
+) -> nn.Sequential:
     """``layers`` hidden layers of ``neurons`` units, then a linear output layer."""
     widths = [in_features] + [neurons] * layers + [out_features]
     modules: list[nn.Module] = []

@@ -18,14 +18,23 @@ a step. A new architecture or seed means new networks: :meth:`Toy2DRun.reset`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..losses import LOSS_KINDS
-from ..train.run import capture_state, hyper_field, PendingHyper, restore_optimizers, RunState, set_learning_rate, validate_hyper
+from ..train.run import (
+    PendingHyper,
+    RunState,
+    capture_state,
+    hyper_field,
+    restore_optimizers,
+    set_learning_rate,
+    validate_hyper,
+)
 from .coverage import mode_coverage
 from .data import Distribution2D, sample_noise
 from .divergence import divergences
@@ -65,7 +74,9 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
 
     visual_modules: tuple[str, ...] = ("generator", "discriminator")
 
-    def __init__(self, distribution: Distribution2D, model_config: ToyModelConfig, hyper: Toy2DHyper | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, distribution: Distribution2D, model_config: ToyModelConfig, hyper: Toy2DHyper | None = None, seed: int = 0
+    ) -> None:
         model_config.validate()
         hyper = hyper or Toy2DHyper()
         validate_hyper(hyper)
@@ -87,7 +98,9 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
         self.generator, self.discriminator = build_models(self.model_config, seed=self.seed)
         self.rng = torch.Generator().manual_seed(self.seed)
         # fixed noise for visuals(): its own generator, so looking never moves training's RNG
-        self.fixed_noise = sample_noise(self.model_config.noise, VISUAL_SAMPLES, torch.Generator().manual_seed(self.seed + 7))
+        self.fixed_noise = sample_noise(
+            self.model_config.noise, VISUAL_SAMPLES, torch.Generator().manual_seed(self.seed + 7)
+        )
         self._build_optimizers()
         self.steps_done = 0
         self._coverage: dict[str, float] | None = None
@@ -95,7 +108,9 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
     def _build_optimizers(self) -> None:
         hyper = self._hyper
         self.generator_optimizer = make_optimizer(hyper.optimizer, self.generator, hyper.generator_lr, hyper.betas)
-        self.discriminator_optimizer = make_optimizer(hyper.optimizer, self.discriminator, hyper.discriminator_lr, hyper.betas)
+        self.discriminator_optimizer = make_optimizer(
+            hyper.optimizer, self.discriminator, hyper.discriminator_lr, hyper.betas
+        )
 
     def on_hyper_change(self, old: Toy2DHyper, new: Toy2DHyper) -> None:
         if (old.optimizer, old.betas) != (new.optimizer, new.betas):
@@ -141,7 +156,9 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
             **self.hyper_state(),
             "coverage": self._coverage,
         }
-        return capture_state(self, generators={"data": self.rng.get_state()}, tensors={"fixed_noise": self.fixed_noise}, state=state)
+        return capture_state(
+            self, generators={"data": self.rng.get_state()}, tensors={"fixed_noise": self.fixed_noise}, state=state
+        )
 
     def load_state_dict(self, state: RunState) -> None:
         """Continue exactly where ``state`` was taken (the data distribution stays this run's)."""
@@ -174,9 +191,20 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
         metrics: dict[str, torch.Tensor | float] = {}
         if which in ("both", "discriminator"):
             for _ in range(hyper.discriminator_steps if which == "both" else 1):
-                metrics.update(discriminator_step(self.generator, self.discriminator, self.discriminator_optimizer, self.real_batch(), self.noise_batch(), hyper))
+                metrics.update(
+                    discriminator_step(
+                        self.generator,
+                        self.discriminator,
+                        self.discriminator_optimizer,
+                        self.real_batch(),
+                        self.noise_batch(),
+                        hyper,
+                    )
+                )
         if which in ("both", "generator"):
-            generator_metrics, fake = generator_step(self.generator, self.discriminator, self.generator_optimizer, self.noise_batch(), hyper)
+            generator_metrics, fake = generator_step(
+                self.generator, self.discriminator, self.generator_optimizer, self.noise_batch(), hyper
+            )
             metrics.update(generator_metrics)
             if self.distribution.modes is not None:
                 metrics.update(self._batch_coverage(fake))
@@ -188,7 +216,11 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
         # repeated in between: it moves slowly, and measuring costs about a third of a step.
         if self._coverage is None or self.steps_done % COVERAGE_EVERY == 0:
             coverage = mode_coverage(fake, self.distribution.modes, self.distribution.mode_std)
-            self._coverage = {"modes_hit": float(coverage.modes_hit), "mode_share": coverage.fraction, "high_quality": coverage.high_quality}
+            self._coverage = {
+                "modes_hit": float(coverage.modes_hit),
+                "mode_share": coverage.fraction,
+                "high_quality": coverage.high_quality,
+            }
         return dict(self._coverage)
 
     def fake_samples(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -205,7 +237,11 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
         result = divergences(real, fake)
         if self.distribution.modes is not None:
             coverage = mode_coverage(fake, self.distribution.modes, self.distribution.mode_std)
-            result.update(modes_hit=float(coverage.modes_hit), num_modes=float(coverage.num_modes), high_quality=coverage.high_quality)
+            result.update(
+                modes_hit=float(coverage.modes_hit),
+                num_modes=float(coverage.num_modes),
+                high_quality=coverage.high_quality,
+            )
         return result
 
     def __repr__(self) -> str:

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 OPTIMIZERS: tuple[str, ...] = ("adam", "sgd")
 
 
-def make_optimizer(kind: str, module: nn.Module, lr: float, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Optimizer:
+def make_optimizer(
+    kind: str, module: nn.Module, lr: float, betas: tuple[float, float] = (0.5, 0.999)
+) -> torch.optim.Optimizer:
     """Adam (with ``betas``) or plain SGD over ``module``'s parameters."""
     if kind == "adam":
         return torch.optim.Adam(module.parameters(), lr=lr, betas=tuple(betas))
@@ -44,7 +46,7 @@ def discriminator_step(
     optimizer: torch.optim.Optimizer,
     real: torch.Tensor,
     noise: torch.Tensor,
-    hyper: "Toy2DHyper",
+    hyper: Toy2DHyper,
 ) -> dict[str, torch.Tensor]:
     """One update of D on a real batch ``(B, 2)`` and fakes G(noise) ``(B, 2)``.
 
@@ -66,7 +68,11 @@ def discriminator_step(
     loss.backward()
     optimizer.step()
     with torch.no_grad():  # 0-d tensors: no device sync here
-        return {D_LOSS: loss.detach(), D_REAL: torch.sigmoid(real_logits).mean(), D_FAKE: torch.sigmoid(fake_logits).mean()}
+        return {
+            D_LOSS: loss.detach(),
+            D_REAL: torch.sigmoid(real_logits).mean(),
+            D_FAKE: torch.sigmoid(fake_logits).mean(),
+        }
 
 
 def generator_step(
@@ -74,7 +80,7 @@ def generator_step(
     discriminator: nn.Module,
     optimizer: torch.optim.Optimizer,
     noise: torch.Tensor,
-    hyper: "Toy2DHyper",
+    hyper: Toy2DHyper,
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """One update of G through a frozen D. Returns ``({"g_loss": ...}, fakes (B, 2))``.
 

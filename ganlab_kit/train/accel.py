@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import torch
 from torch import nn
@@ -71,7 +71,9 @@ class Accelerator:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
         if distributed and not (torch.distributed.is_available() and torch.distributed.is_initialized()):
-            raise RuntimeError("distributed=True needs a process group: call torch.distributed.init_process_group first")
+            raise RuntimeError(
+                "distributed=True needs a process group: call torch.distributed.init_process_group first"
+            )
         self.device = torch.device(device)
         self.precision = precision
         self.channels_last = bool(channels_last)
@@ -97,7 +99,11 @@ class Accelerator:
             # Batch-norm statistics stay per process (as in a single-device run) instead of
             # being overwritten by rank 0's at every forward; newer torch names the option
             # forward_sync_buffers (the nets start identical: same seed on every rank).
-            no_buffer_sync = {"forward_sync_buffers": False} if "forward_sync_buffers" in inspect.signature(nn.parallel.DistributedDataParallel).parameters else {"broadcast_buffers": False}
+            no_buffer_sync = (
+                {"forward_sync_buffers": False}
+                if "forward_sync_buffers" in inspect.signature(nn.parallel.DistributedDataParallel).parameters
+                else {"broadcast_buffers": False}
+            )
             forward = nn.parallel.DistributedDataParallel(forward, device_ids=device_ids, **no_buffer_sync)
         if self.compile:
             forward = torch.compile(forward)  # compiles lazily, at the first forward pass
@@ -143,7 +149,15 @@ class Accelerator:
 
     def describe(self) -> str:
         parts = [self.device.type, self.precision]
-        parts += [name for name, on in (("channels_last", self.channels_last), ("compile", self.compile), ("ddp", self.distributed)) if on]
+        parts += [
+            name
+            for name, on in (
+                ("channels_last", self.channels_last),
+                ("compile", self.compile),
+                ("ddp", self.distributed),
+            )
+            if on
+        ]
         return " + ".join(parts)
 
 

@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -82,7 +83,7 @@ def strip_wrapper_prefixes(state_dict: Mapping[str, Any]) -> dict[str, Any]:
             stripped = False
             for prefix in WRAPPER_PREFIXES:
                 if key.startswith(prefix):
-                    key, stripped = key[len(prefix):], True
+                    key, stripped = key[len(prefix) :], True
         out[key] = value
     return out
 
@@ -123,7 +124,12 @@ def _pack(architecture: dict[str, Any], run_state: RunState, global_rng: bool) -
         arrays[f"generator/{name}"] = rng_state.cpu()
     for name, value in run_state.tensors.items():
         arrays[f"tensor/{name}"] = value.detach().cpu().contiguous()
-    meta: dict[str, Any] = {"format": FORMAT, "architecture": architecture, "optimizers": optimizer_meta, "state": run_state.state}
+    meta: dict[str, Any] = {
+        "format": FORMAT,
+        "architecture": architecture,
+        "optimizers": optimizer_meta,
+        "state": run_state.state,
+    }
     if global_rng:
         arrays["rng/torch_cpu"] = torch.get_rng_state()
         if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -157,8 +163,11 @@ def save_run(
     """
     run_state = run.state_dict()
     run_state = RunState(
-        modules=run_state.modules, optimizers=run_state.optimizers, generators=run_state.generators,
-        tensors=run_state.tensors, state={**run_state.state, "history": list(history or []), "extra": dict(extra or {})},
+        modules=run_state.modules,
+        optimizers=run_state.optimizers,
+        generators=run_state.generators,
+        tensors=run_state.tensors,
+        state={**run_state.state, "history": list(history or []), "extra": dict(extra or {})},
     )
     return atomic_write(Path(path), _pack(run.architecture(), run_state, global_rng))
 
@@ -203,7 +212,9 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.T
     except Exception as exc:  # safetensors raises its own error types for corrupt files
         raise CheckpointError(f"{path} is not a readable safetensors checkpoint: {exc}") from exc
     if raw is None:
-        raise CheckpointError(f"{path} is a safetensors file but not a ganlab_kit checkpoint (no '{METADATA_KEY}' metadata)")
+        raise CheckpointError(
+            f"{path} is a safetensors file but not a ganlab_kit checkpoint (no '{METADATA_KEY}' metadata)"
+        )
     meta = json.loads(raw)
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} has checkpoint format {meta.get('format')!r}; this kit reads {FORMAT!r}")
@@ -227,7 +238,7 @@ def check_architecture(saved: dict[str, Any], expected: dict[str, Any], path: st
 
 
 def _prefixed(arrays: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)}
 
 
 def _unpack(meta: dict[str, Any], arrays: dict[str, torch.Tensor]) -> RunState:
@@ -245,7 +256,13 @@ def _unpack(meta: dict[str, Any], arrays: dict[str, torch.Tensor]) -> RunState:
         groups = [{k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in opt_meta["param_groups"]]
         optimizers[name] = {"state": state, "param_groups": groups}
     generators = {key.split("/", 1)[1]: value for key, value in arrays.items() if key.startswith("generator/")}
-    return RunState(modules=modules, optimizers=optimizers, generators=generators, tensors=_prefixed(arrays, "tensor/"), state=dict(meta["state"]))
+    return RunState(
+        modules=modules,
+        optimizers=optimizers,
+        generators=generators,
+        tensors=_prefixed(arrays, "tensor/"),
+        state=dict(meta["state"]),
+    )
 
 
 def _restore_global_rng(meta: dict[str, Any], arrays: dict[str, torch.Tensor]) -> None:
@@ -310,7 +327,9 @@ def load_checkpoint(
     run_state = _unpack(meta, arrays)
     for name, module in modules.items():
         if name not in run_state.modules:
-            raise CheckpointError(f"{Path(path).name} has no weights for {name!r}; it holds: {sorted(run_state.modules)}")
+            raise CheckpointError(
+                f"{Path(path).name} has no weights for {name!r}; it holds: {sorted(run_state.modules)}"
+            )
         load_module_state(module, run_state.modules[name])
     for name, optimizer in (optimizers or {}).items():
         optimizer.load_state_dict(run_state.optimizers[name])  # moves state to the params' device

@@ -16,9 +16,10 @@ at the next step.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -28,7 +29,19 @@ from ..data import BatchStream, ImageSet
 from ..losses import LOSS_KINDS, discriminator_loss, generator_loss, gradient_penalty
 from ..nets.dcgan import DCGANConfig, build_dcgan
 from .accel import PRECISIONS, Accelerator, set_requires_grad, unwrap
-from .run import D_FAKE, D_LOSS, D_REAL, G_LOSS, GRADIENT_PENALTY, capture_state, hyper_field, PendingHyper, restore_optimizers, RunState, validate_hyper
+from .run import (
+    D_FAKE,
+    D_LOSS,
+    D_REAL,
+    G_LOSS,
+    GRADIENT_PENALTY,
+    PendingHyper,
+    RunState,
+    capture_state,
+    hyper_field,
+    restore_optimizers,
+    validate_hyper,
+)
 
 METRIC_KEYS: tuple[str, ...] = (D_LOSS, G_LOSS, D_REAL, D_FAKE, GRADIENT_PENALTY)
 
@@ -161,12 +174,24 @@ class DCGANRun(PendingHyper[DCGANHyper]):
 
     visual_modules: tuple[str, ...] = ("generator",)
 
-    def __init__(self, config: DCGANRunConfig, data: ImageSet | Dataset, device: torch.device | str = "cpu", hyper: DCGANHyper | None = None) -> None:
+    def __init__(
+        self,
+        config: DCGANRunConfig,
+        data: ImageSet | Dataset,
+        device: torch.device | str = "cpu",
+        hyper: DCGANHyper | None = None,
+    ) -> None:
         hyper = hyper or DCGANHyper()
         validate_hyper(hyper)
         self.config = config
         self._hyper, self._pending_hyper = hyper, None
-        self.accel = Accelerator(device, precision=config.precision, channels_last=config.channels_last, compile=config.compile, distributed=config.distributed)
+        self.accel = Accelerator(
+            device,
+            precision=config.precision,
+            channels_last=config.channels_last,
+            compile=config.compile,
+            distributed=config.distributed,
+        )
         self.device = self.accel.device
         self.stream = self._make_stream(data)
         # plain networks and optimizers first, then accel wraps them for forward passes
@@ -174,12 +199,18 @@ class DCGANRun(PendingHyper[DCGANHyper]):
         generator, discriminator = self.accel.prepare(raw_generator), self.accel.prepare(raw_discriminator)
         self.generator, self.discriminator = generator.raw, discriminator.raw
         self.generator_forward, self.discriminator_forward = generator.forward, discriminator.forward
-        self.generator_optimizer = torch.optim.Adam(self.generator.parameters(), lr=hyper.generator_lr, betas=hyper.betas)
-        self.discriminator_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=hyper.discriminator_lr, betas=hyper.betas)
+        self.generator_optimizer = torch.optim.Adam(
+            self.generator.parameters(), lr=hyper.generator_lr, betas=hyper.betas
+        )
+        self.discriminator_optimizer = torch.optim.Adam(
+            self.discriminator.parameters(), lr=hyper.discriminator_lr, betas=hyper.betas
+        )
         self.noise_generator = torch.Generator(self.device).manual_seed(config.seed + 1)
         # fixed noise: the same z every time, so sample grids show the *generator* changing
         fixed_rng = torch.Generator().manual_seed(config.seed + 2)
-        self.fixed_noise = torch.randn(config.num_fixed_noise, config.model.latent_dim, generator=fixed_rng).to(self.device)
+        self.fixed_noise = torch.randn(config.num_fixed_noise, config.model.latent_dim, generator=fixed_rng).to(
+            self.device
+        )
         self.steps_done = 0
 
     # ------------------------------------------------------------ data (the one place that reads it)
@@ -215,7 +246,10 @@ class DCGANRun(PendingHyper[DCGANHyper]):
         return self.config.model.to_dict()
 
     def on_hyper_change(self, old: DCGANHyper, new: DCGANHyper) -> None:
-        for optimizer, lr in ((self.generator_optimizer, new.generator_lr), (self.discriminator_optimizer, new.discriminator_lr)):
+        for optimizer, lr in (
+            (self.generator_optimizer, new.generator_lr),
+            (self.discriminator_optimizer, new.discriminator_lr),
+        ):
             for group in optimizer.param_groups:
                 group["lr"], group["betas"] = float(lr), tuple(new.betas)
 
@@ -223,9 +257,16 @@ class DCGANRun(PendingHyper[DCGANHyper]):
         """One training step on the next batch; the metrics of :func:`dcgan_step` (0-d tensors)."""
         self.apply_pending_hyper()
         metrics = dcgan_step(
-            self.generator_forward, self.discriminator_forward, self.generator_optimizer, self.discriminator_optimizer,
-            self._next_real(), self._hyper, raw_generator=self.generator, raw_discriminator=self.discriminator,
-            noise_generator=self.noise_generator, accel=self.accel,
+            self.generator_forward,
+            self.discriminator_forward,
+            self.generator_optimizer,
+            self.discriminator_optimizer,
+            self._next_real(),
+            self._hyper,
+            raw_generator=self.generator,
+            raw_discriminator=self.discriminator,
+            noise_generator=self.noise_generator,
+            accel=self.accel,
         )
         self.steps_done += 1
         return metrics
@@ -255,7 +296,12 @@ class DCGANRun(PendingHyper[DCGANHyper]):
         }
         if self.accel.scaler is not None:
             state["grad_scaler"] = self.accel.scaler.state_dict()
-        return capture_state(self, generators={"noise": self.noise_generator.get_state()}, tensors={"fixed_noise": self.fixed_noise}, state=state)
+        return capture_state(
+            self,
+            generators={"noise": self.noise_generator.get_state()},
+            tensors={"fixed_noise": self.fixed_noise},
+            state=state,
+        )
 
     def load_state_dict(self, state: RunState) -> None:
         from .checkpoint import load_module_state

@@ -18,7 +18,8 @@ guard works for every model:
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -45,7 +46,10 @@ def non_finite_guard(history: list[dict]) -> str | None:
     latest = history[-1]
     bad = [k for k, v in latest.items() if not _is_finite(v)]
     if bad:
-        shown = ", ".join(str(float(latest[k]) if isinstance(latest[k], torch.Tensor) and latest[k].numel() == 1 else latest[k]) for k in bad)
+        shown = ", ".join(
+            str(float(latest[k]) if isinstance(latest[k], torch.Tensor) and latest[k].numel() == 1 else latest[k])
+            for k in bad
+        )
         return (
             f"training produced a non-finite value ({', '.join(bad)} = {shown}) at step "
             f"{int(latest.get('step', len(history)))}: the learning rate is probably too high or the "
@@ -74,7 +78,12 @@ def discriminator_collapse_guard(loss: str, *, metric: str = D_LOSS, window: int
 
 
 def mode_collapse_guard(
-    num_modes: int, *, metric: str = "modes_hit", window: int = 300, max_fraction: float = 0.34, min_quality: float = 0.5
+    num_modes: int,
+    *,
+    metric: str = "modes_hit",
+    window: int = 300,
+    max_fraction: float = 0.34,
+    min_quality: float = 0.5,
 ) -> Guard:
     """Alarm when, for ``window`` steps, at most ``max_fraction`` of the modes are hit while
     at least ``min_quality`` of the samples are high quality (good points, few kinds)."""
@@ -83,7 +92,8 @@ def mode_collapse_guard(
         if len(history) < window or metric not in history[-1]:
             return None
         collapsed = all(
-            float(m.get(metric, num_modes)) <= max_fraction * num_modes and float(m.get("high_quality", 0.0)) >= min_quality
+            float(m.get(metric, num_modes)) <= max_fraction * num_modes
+            and float(m.get("high_quality", 0.0)) >= min_quality
             for m in history[-window:]
         )
         if collapsed:

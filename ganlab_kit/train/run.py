@@ -48,8 +48,9 @@ import copy
 import dataclasses
 import math
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Mapping, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import torch
 from torch import nn
@@ -241,7 +242,10 @@ class PendingHyper(Generic[H]):
     def hyper_state(self) -> dict[str, Any]:
         """The hyperparameters in force and any pending change, JSON-able, for a RunState."""
         pending = self._pending_hyper
-        return {"hyper": hyper_to_dict(self._hyper), "pending_hyper": hyper_to_dict(pending) if pending is not None else None}
+        return {
+            "hyper": hyper_to_dict(self._hyper),
+            "pending_hyper": hyper_to_dict(pending) if pending is not None else None,
+        }
 
     def load_hyper_state(self, state: Mapping[str, Any]) -> None:
         """Inverse of :meth:`hyper_state` (values validated; the pending change stays pending)."""

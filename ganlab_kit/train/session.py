@@ -27,12 +27,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
-import math
 import threading
 import time
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -45,7 +45,7 @@ Guard = Callable[[list[Metrics]], "str | None"]
 
 IDLE, RUNNING, PAUSED, CLOSED = "idle", "running", "paused", "closed"
 
-_live_sessions: "weakref.WeakSet[TrainingSession]" = weakref.WeakSet()
+_live_sessions: weakref.WeakSet[TrainingSession] = weakref.WeakSet()
 atexit.register(gc.unfreeze)  # frozen objects are otherwise never finalised at exit
 
 
@@ -289,7 +289,10 @@ class TrainingSession:
             if self.max_steps is not None and self.step_count >= self.max_steps:
                 self.flush()
                 if not self.alarm:
-                    self.notice = f"paused at step {self.step_count}: the {self.max_steps}-step target was reached. Play trains on."
+                    self.notice = (
+                        f"paused at step {self.step_count}: the {self.max_steps}-step target was reached. "
+                        "Play trains on."
+                    )
                 self.max_steps = None
                 self._run_event.clear()
         return True
@@ -410,7 +413,7 @@ class TrainingSession:
         if self._closed:
             raise RuntimeError("this training session is closed; create a new one")
 
-    def __enter__(self) -> "TrainingSession":
+    def __enter__(self) -> TrainingSession:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -51,7 +51,10 @@ function render({ model, el }) {
     const buf = raw.buffer ? raw.buffer : raw, off = raw.byteOffset || 0;
     const v = new Float32Array(buf.slice(off, off + 4 * n * (names.length + 1)));
     let lo = Infinity, hi = -Infinity;
-    for (let i = n; i < v.length; i++) { const y = v[i]; if (isFinite(y)) { lo = Math.min(lo, y); hi = Math.max(hi, y); } }
+    for (let i = n; i < v.length; i++) {
+      const y = v[i];
+      if (isFinite(y)) { lo = Math.min(lo, y); hi = Math.max(hi, y); }
+    }
     if (!isFinite(lo)) return;
     if (hi - lo < 1e-9) { hi += 0.5; lo -= 0.5; }
     const x0 = v[0], x1 = Math.max(v[n - 1], x0 + 1);
@@ -104,9 +107,7 @@ class LineChart:
             raise ValueError("LineChart needs at least one metric key to draw")
         self.title = title
         self.max_points = int(max_points)
-        self.widget = LineChartWidget(
-            title=title, names=self.keys, colors=list(PALETTE), width=width, height=height
-        )
+        self.widget = LineChartWidget(title=title, names=self.keys, colors=list(PALETTE), width=width, height=height)
         self.clear()
 
     def clear(self) -> None:

@@ -30,7 +30,8 @@ idempotent in the session, so clicking Play ten times fast still leaves one trai
 from __future__ import annotations
 
 import html
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -115,7 +116,9 @@ class TransportBar:
     def _on_slow_motion(self) -> None:
         self.session.delay = self.slow_delay if self.slow_motion.value else 0.0
 
-    def add_button(self, description: str, action: Callable[[], Any], *, tooltip: str = "", icon: str = "") -> widgets.Button:
+    def add_button(
+        self, description: str, action: Callable[[], Any], *, tooltip: str = "", icon: str = ""
+    ) -> widgets.Button:
         """Add a lab-specific button to the row (before the counter); returns it."""
         button = widgets.Button(description=description, tooltip=tooltip, icon=icon)
         button.on_click(self._safe(action))

@@ -48,7 +48,10 @@ function render({ model, el }) {
   let pending = [], down = false;
   function draw() {
     const S = model.get("size"), ratio = window.devicePixelRatio || 1;
-    if (canvas.width !== S * ratio) { canvas.width = S * ratio; canvas.height = S * ratio; canvas.style.width = S + "px"; canvas.style.height = S + "px"; }
+    if (canvas.width !== S * ratio) {
+      canvas.width = S * ratio; canvas.height = S * ratio;
+      canvas.style.width = S + "px"; canvas.style.height = S + "px";
+    }
     const ctx = canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     const [lo, hi] = model.get("extent"), L = model.get("layers");
@@ -59,30 +62,38 @@ function render({ model, el }) {
       heat.width = R; heat.height = R;
       const hctx = heat.getContext("2d"), img = hctx.createImageData(R, R);
       for (let i = 0; i < R * R; i++) {
-        const k = h[i] * 3; img.data[i * 4] = LUT[k]; img.data[i * 4 + 1] = LUT[k + 1]; img.data[i * 4 + 2] = LUT[k + 2]; img.data[i * 4 + 3] = 255;
+        const k = h[i] * 3;
+        img.data[i * 4] = LUT[k]; img.data[i * 4 + 1] = LUT[k + 1]; img.data[i * 4 + 2] = LUT[k + 2];
+        img.data[i * 4 + 3] = 255;
       }
       hctx.putImageData(img, 0, 0);
       ctx.imageSmoothingEnabled = true; ctx.drawImage(heat, 0, 0, S, S);
     }
-    const M = model.get("manifold_resolution"), m = view(model.get("manifold"), Float32Array), d = view(model.get("manifold_density"), Uint8Array);
+    const M = model.get("manifold_resolution"), m = view(model.get("manifold"), Float32Array);
+    const d = view(model.get("manifold_density"), Uint8Array);
     if (L.manifold && m.length > 0) {
       if (model.get("manifold_dim") === 1) {
         for (let i = 0; i + 1 < M; i++) {
-          ctx.strokeStyle = `rgba(123,50,148,${0.15 + 0.7 * d[i] / 255})`; ctx.lineWidth = 3; ctx.beginPath();
-          ctx.moveTo(X(m[2 * i]), Y(m[2 * i + 1])); ctx.lineTo(X(m[2 * i + 2]), Y(m[2 * i + 3])); ctx.stroke();
+          ctx.strokeStyle = `rgba(123,50,148,${0.15 + 0.7 * d[i] / 255})`;
+          ctx.lineWidth = 3; ctx.beginPath();
+          ctx.moveTo(X(m[2 * i]), Y(m[2 * i + 1]));
+          ctx.lineTo(X(m[2 * i + 2]), Y(m[2 * i + 3])); ctx.stroke();
         }
       } else {
         const P = (i, j) => [X(m[2 * (i * M + j)]), Y(m[2 * (i * M + j) + 1])];
         for (let i = 0; i + 1 < M; i++) for (let j = 0; j + 1 < M; j++) {
           const a = P(i, j), b = P(i, j + 1), c = P(i + 1, j + 1), e = P(i + 1, j);
           ctx.fillStyle = `rgba(123,50,148,${0.05 + 0.45 * d[i * (M - 1) + j] / 255})`;
-          ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.lineTo(c[0], c[1]); ctx.lineTo(e[0], e[1]); ctx.closePath(); ctx.fill();
+          ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]);
+          ctx.lineTo(c[0], c[1]); ctx.lineTo(e[0], e[1]); ctx.closePath(); ctx.fill();
         }
       }
     }
     const dots = (pts, color, r) => {
       ctx.fillStyle = color;
-      for (let i = 0; i + 1 < pts.length; i += 2) { ctx.beginPath(); ctx.arc(X(pts[i]), Y(pts[i + 1]), r, 0, 6.2832); ctx.fill(); }
+      for (let i = 0; i + 1 < pts.length; i += 2) {
+        ctx.beginPath(); ctx.arc(X(pts[i]), Y(pts[i + 1]), r, 0, 6.2832); ctx.fill();
+      }
     };
     if (L.real) dots(view(model.get("real"), Float32Array), "#1a9641", 2);
     const f = view(model.get("fake"), Float32Array);
@@ -90,15 +101,20 @@ function render({ model, el }) {
     const a = view(model.get("arrows"), Float32Array);
     if (L.arrows && a.length === f.length) {
       ctx.strokeStyle = "rgba(60,60,60,0.8)"; ctx.lineWidth = 1; ctx.beginPath();
-      for (let i = 0; i + 1 < a.length; i += 2) { ctx.moveTo(X(f[i]), Y(f[i + 1])); ctx.lineTo(X(f[i] + a[i]), Y(f[i + 1] + a[i + 1])); }
+      for (let i = 0; i + 1 < a.length; i += 2) {
+        ctx.moveTo(X(f[i]), Y(f[i + 1])); ctx.lineTo(X(f[i] + a[i]), Y(f[i + 1] + a[i + 1]));
+      }
       ctx.stroke();
     }
     dots(view(model.get("drawn"), Float32Array), "#e66101", 3);
-    for (const [x, y] of pending) { ctx.fillStyle = "#e66101"; ctx.beginPath(); ctx.arc(X(x), Y(y), 3, 0, 6.2832); ctx.fill(); }
+    for (const [x, y] of pending) {
+      ctx.fillStyle = "#e66101"; ctx.beginPath(); ctx.arc(X(x), Y(y), 3, 0, 6.2832); ctx.fill();
+    }
   }
   function planePoint(event) {
     const box = canvas.getBoundingClientRect(), [lo, hi] = model.get("extent");
-    return [lo + (event.clientX - box.left) / box.width * (hi - lo), hi - (event.clientY - box.top) / box.height * (hi - lo)];
+    return [lo + (event.clientX - box.left) / box.width * (hi - lo),
+            hi - (event.clientY - box.top) / box.height * (hi - lo)];
   }
   function add(event) {
     const p = planePoint(event), last = pending[pending.length - 1];
@@ -106,7 +122,10 @@ function render({ model, el }) {
   }
   canvas.addEventListener("mousedown", (e) => { if (model.get("drawing")) { down = true; add(e); } });
   canvas.addEventListener("mousemove", (e) => { if (down) add(e); });
-  const finish = () => { if (down && pending.length) model.send({ type: "draw", points: pending }); down = false; pending = []; };
+  const finish = () => {
+    if (down && pending.length) model.send({ type: "draw", points: pending });
+    down = false; pending = [];
+  };
   canvas.addEventListener("mouseup", finish);
   canvas.addEventListener("mouseleave", finish);
   model.on("change:drawing", () => { canvas.style.cursor = model.get("drawing") ? "crosshair" : "default"; });
@@ -203,7 +222,15 @@ class FieldView:
         low, high = frame.extent
         if layers.get("heatmap"):
             cmap = LinearSegmentedColormap.from_list("ganlab", ["#c2a5cf", "#f7f7f7", "#a6dba0"])
-            ax.imshow(frame.heatmap, origin="lower", extent=(low, high, low, high), cmap=cmap, vmin=0, vmax=1, interpolation="bilinear")
+            ax.imshow(
+                frame.heatmap,
+                origin="lower",
+                extent=(low, high, low, high),
+                cmap=cmap,
+                vmin=0,
+                vmax=1,
+                interpolation="bilinear",
+            )
         if layers.get("manifold"):
             grid = frame.manifold
             if grid.ndim == 2:
@@ -216,7 +243,18 @@ class FieldView:
         if layers.get("fake"):
             ax.scatter(frame.fake[:, 0], frame.fake[:, 1], s=4, color=FAKE_COLOR, label="fake")
         if layers.get("arrows") and len(frame.arrows) == len(frame.fake):
-            ax.quiver(frame.fake[:, 0], frame.fake[:, 1], frame.arrows[:, 0], frame.arrows[:, 1], angles="xy", scale_units="xy", scale=1, width=0.003, color="#444", alpha=0.8)
+            ax.quiver(
+                frame.fake[:, 0],
+                frame.fake[:, 1],
+                frame.arrows[:, 0],
+                frame.arrows[:, 1],
+                angles="xy",
+                scale_units="xy",
+                scale=1,
+                width=0.003,
+                color="#444",
+                alpha=0.8,
+            )
         if self.drawn:
             drawn = np.array(self.drawn)
             ax.scatter(drawn[:, 0], drawn[:, 1], s=10, color=DRAWN_COLOR, marker="x", label="drawn")

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -46,13 +47,17 @@ def _format_tuple(values: tuple) -> str:
     return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
 
 
-def control_for(spec: dataclasses.Field, value: Any) -> tuple[widgets.ValueWidget, Callable[[Any], Any], Callable[[Any], Any]]:
+def control_for(
+    spec: dataclasses.Field, value: Any
+) -> tuple[widgets.ValueWidget, Callable[[Any], Any], Callable[[Any], Any]]:
     """The widget for one field, with ``(to_value, to_widget)`` converters."""
     meta = spec.metadata
     name, tip = spec.name, meta.get("help", "") or spec.name
     identity = lambda v: v
     if meta.get("choices") is not None:
-        widget = widgets.Dropdown(options=list(meta["choices"]), value=value, description=name, tooltip=tip, style=_STYLE)
+        widget = widgets.Dropdown(
+            options=list(meta["choices"]), value=value, description=name, tooltip=tip, style=_STYLE
+        )
         return widget, identity, identity
     if isinstance(value, bool):
         return widgets.Checkbox(value=value, description=name, tooltip=tip, indent=False), bool, identity
@@ -61,8 +66,15 @@ def control_for(spec: dataclasses.Field, value: Any) -> tuple[widgets.ValueWidge
         high = meta.get("high") or value * 100
         low, high = max(low, 1e-12), max(high, low * 10)
         widget = widgets.FloatLogSlider(
-            value=value, base=10, min=math.log10(low), max=math.log10(high), step=0.05,
-            description=name, readout_format=".1e", tooltip=tip, style=_STYLE,
+            value=value,
+            base=10,
+            min=math.log10(low),
+            max=math.log10(high),
+            step=0.05,
+            description=name,
+            readout_format=".1e",
+            tooltip=tip,
+            style=_STYLE,
         )
         return widget, float, identity
     if isinstance(value, int):
@@ -70,9 +82,15 @@ def control_for(spec: dataclasses.Field, value: Any) -> tuple[widgets.ValueWidge
     if isinstance(value, float):
         return widgets.FloatText(value=value, description=name, tooltip=tip, style=_STYLE), float, identity
     if isinstance(value, tuple):
-        widget = widgets.Text(value=_format_tuple(value), description=name, tooltip=tip, continuous_update=False, style=_STYLE)
+        widget = widgets.Text(
+            value=_format_tuple(value), description=name, tooltip=tip, continuous_update=False, style=_STYLE
+        )
         return widget, _parse_tuple, _format_tuple
-    return widgets.Text(value=str(value), description=name, tooltip=tip, continuous_update=False, style=_STYLE), str, str
+    return (
+        widgets.Text(value=str(value), description=name, tooltip=tip, continuous_update=False, style=_STYLE),
+        str,
+        str,
+    )
 
 
 class HyperControls:

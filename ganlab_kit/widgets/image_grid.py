@@ -15,7 +15,14 @@ def to_grid(images: torch.Tensor, nrow: int | None = None) -> np.ndarray:
     if images.dim() != 4:
         raise ValueError(f"images must be (B, C, H, W), got shape {tuple(images.shape)}")
     nrow = nrow or max(1, int(round(images.shape[0] ** 0.5)))
-    grid = make_grid(images.detach().float().cpu().clamp(-1, 1), nrow=nrow, padding=1, normalize=True, value_range=(-1, 1), pad_value=1.0)
+    grid = make_grid(
+        images.detach().float().cpu().clamp(-1, 1),
+        nrow=nrow,
+        padding=1,
+        normalize=True,
+        value_range=(-1, 1),
+        pad_value=1.0,
+    )
     return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 

@@ -53,7 +53,14 @@ from .run_views import CHART_TITLES, caption_label, chart_keys, grid_class, visu
 from .shadow import ShadowModules
 
 __all__ = [
-    "ImageLab", "ImageLabConfig", "LatentExplorer", "Snapshot", "chart_keys", "png_bytes", "to_grid", "visual_rows",
+    "ImageLab",
+    "ImageLabConfig",
+    "LatentExplorer",
+    "Snapshot",
+    "chart_keys",
+    "png_bytes",
+    "to_grid",
+    "visual_rows",
 ]
 
 
@@ -103,8 +110,6 @@ def default_sync_every(run) -> int:
     return 1
 
 
-
-
 class ImageLab:
     """A live lab around any run (see the module docstring). Display ``lab.widget`` or call ``lab.show()``.
 
@@ -122,8 +127,11 @@ class ImageLab:
         self._threads = limit_torch_threads(self.config.torch_threads)
         self.snapshots: list[Snapshot] = []
         self.latest: Snapshot | None = None  # the last frame drawn from the live run
-        self.session = TrainingSession(lambda: self.run.step(), guards=[self._run_guards],
-                                       sync_every=self.config.sync_every or default_sync_every(run))
+        self.session = TrainingSession(
+            lambda: self.run.step(),
+            guards=[self._run_guards],
+            sync_every=self.config.sync_every or default_sync_every(run),
+        )
         self._shadows = ShadowModules()
         self._generation = 0  # bumped by reset: frames of an older run are dropped
 
@@ -136,12 +144,16 @@ class ImageLab:
         self.save_button: widgets.Button | None = None
         if self.config.checkpoint_dir is not None:
             self.save_button = self.bar.add_button(
-                "Save checkpoint", self.save_checkpoint, icon="save",
+                "Save checkpoint",
+                self.save_checkpoint,
+                icon="save",
                 tooltip=f"write the run as it is now to {self.config.checkpoint_dir}",
             )
             self.save_button.add_class("ganlab-save-checkpoint")
         self.grid_caption = widgets.Label(value="step 0 (live)")
-        self.history_slider = widgets.IntSlider(value=0, min=0, max=0, description="history", continuous_update=True, readout=False)
+        self.history_slider = widgets.IntSlider(
+            value=0, min=0, max=0, description="history", continuous_update=True, readout=False
+        )
         self.follow_live = widgets.Checkbox(value=True, description="follow live", indent=False)
         self.history_slider.observe(self._on_scrub, names="value")
         self.follow_live.observe(lambda _: self.refresher.draw_now(), names="value")
@@ -149,14 +161,21 @@ class ImageLab:
         self.chart_box = widgets.VBox()
         self.refresher = ViewRefresher(self._read, self._draw, session=self.session, fps=self.config.fps)
         self._programmatic = False
-        self.widget = widgets.VBox([
-            self.bar.widget,
-            self.hyper_controls.widget,
-            widgets.HBox([  # wraps: on a narrow screen the charts go below the pictures
-                widgets.VBox([self.grid_box, self.grid_caption, widgets.HBox([self.history_slider, self.follow_live])]),
-                self.chart_box,
-            ], layout=widgets.Layout(flex_flow="row wrap")),
-        ])
+        self.widget = widgets.VBox(
+            [
+                self.bar.widget,
+                self.hyper_controls.widget,
+                widgets.HBox(
+                    [  # wraps: on a narrow screen the charts go below the pictures
+                        widgets.VBox(
+                            [self.grid_box, self.grid_caption, widgets.HBox([self.history_slider, self.follow_live])]
+                        ),
+                        self.chart_box,
+                    ],
+                    layout=widgets.Layout(flex_flow="row wrap"),
+                ),
+            ]
+        )
         self.refresher.draw_now()  # step 0: what the untrained networks make (the first snapshot)
 
     # ---------------------------------------------------------------- training
@@ -284,7 +303,11 @@ class ImageLab:
     def _add_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshots.append(snapshot)
         if len(self.snapshots) > self.config.max_snapshots:  # keep the first, thin the rest
-            self.snapshots = self.snapshots[:1] + self.snapshots[2::2] + ([self.snapshots[-1]] if len(self.snapshots) % 2 == 0 else [])
+            self.snapshots = (
+                self.snapshots[:1]
+                + self.snapshots[2::2]
+                + ([self.snapshots[-1]] if len(self.snapshots) % 2 == 0 else [])
+            )
 
     def _build_grids(self, names: list[str]) -> None:
         self.grids = {name: widgets.Image(format="png", width=self.config.pixels) for name in names}
@@ -374,7 +397,11 @@ class ImageLab:
         import matplotlib.pyplot as plt
 
         self.refresher.draw_now()
-        shown = self.latest if self.follow_live.value or not self.snapshots else self.snapshots[min(self.history_slider.value, len(self.snapshots) - 1)]
+        shown = (
+            self.latest
+            if self.follow_live.value or not self.snapshots
+            else self.snapshots[min(self.history_slider.value, len(self.snapshots) - 1)]
+        )
         rows = self.rows(list(shown.pictures)) if shown is not None else []
         columns = max([len(row) for row in rows] + [1])
         charts = list(self.charts.values())

@@ -39,7 +39,6 @@ from .lab2d_panels import DRAWN, LabPanels
 from .refresh import ViewRefresher
 from .shadow import ShadowModules
 
-
 DIVERGENCE_EVERY_FRAMES = 4  # KL / JS need 1024 generated points: measure every 4th frame
 
 
@@ -70,7 +69,9 @@ class GanLab2D:
         self.config = config or LabConfig()
         self.live = frontend_attached() if self.config.live is None else self.config.live
         self._threads = limit_torch_threads(self.config.torch_threads or None)  # released by close()
-        self.run = run or Toy2DRun(make_distribution(self.config.distribution), self.config.model, self.config.hyper, self.config.seed)
+        self.run = run or Toy2DRun(
+            make_distribution(self.config.distribution), self.config.model, self.config.hyper, self.config.seed
+        )
         self._next_kind = "both"
         self.session = TrainingSession(self._train_step)
         self._install_guards()
@@ -83,7 +84,9 @@ class GanLab2D:
             "losses": LineChart(["d_loss", "g_loss"], title="losses", width=380, height=120),
             "probabilities": LineChart(["d_real", "d_fake"], title="D(x) and D(G(z))", width=380, height=120),
             "divergence": LineChart(["kl", "js"], title="KL / JS (30x30 grid)", width=380, height=120),
-            "coverage": LineChart(["mode_share", "high_quality"], title="modes hit (share), high-quality share", width=380, height=120),
+            "coverage": LineChart(
+                ["mode_share", "high_quality"], title="modes hit (share), high-quality share", width=380, height=120
+            ),
         }
         self.panels = LabPanels(self)
         self._shadows = ShadowModules()
@@ -91,9 +94,13 @@ class GanLab2D:
         self._last_frame_step = -1
         self._frames_computed = 0
         self.frame: FieldFrame | None = None
-        self.refresher = ViewRefresher(self._read, self._draw, session=self.session, fps=self.config.fps, only_on_change=False)
+        self.refresher = ViewRefresher(
+            self._read, self._draw, session=self.session, fps=self.config.fps, only_on_change=False
+        )
         charts = widgets.VBox([chart.widget for chart in self.charts.values()])
-        self.widget = widgets.VBox([self.bar.widget, widgets.HBox([self.field.widget, charts]), self.panels.layer_row, self.panels.widget])
+        self.widget = widgets.VBox(
+            [self.bar.widget, widgets.HBox([self.field.widget, charts]), self.panels.layer_row, self.panels.widget]
+        )
         self.widget.add_class("ganlab-lab2d")
 
     # ------------------------------------------------------------ training
@@ -120,7 +127,9 @@ class GanLab2D:
             self.refresher.start()
             self.session.play(steps)
             return None
-        metrics = self.session.run(steps, every=record_every, callback=lambda _m: self._record_divergence(self.run.generator))
+        metrics = self.session.run(
+            steps, every=record_every, callback=lambda _m: self._record_divergence(self.run.generator)
+        )
         self._record_divergence(self.run.generator)
         return metrics
 
@@ -199,15 +208,25 @@ class GanLab2D:
         # The snapshot carries the shadow nets: a reset may replace the run meanwhile.
         shadows = self._shadows.copy_from({"generator": run.generator, "discriminator": run.discriminator})
         generator, discriminator = shadows["generator"], shadows["discriminator"]
-        return {"step": self.session.step_count, "loss": run.hyper.loss, "noise": run.model_config.noise,
-                "distribution": run.distribution, "generator": generator, "discriminator": discriminator}
+        return {
+            "step": self.session.step_count,
+            "loss": run.hyper.loss,
+            "noise": run.model_config.noise,
+            "distribution": run.distribution,
+            "generator": generator,
+            "discriminator": discriminator,
+        }
 
     def _fixed_samples(self, snapshot: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         key = (id(snapshot["distribution"]), snapshot["noise"].kind, snapshot["noise"].dim)
         if self._cache.get("key") != key:
             generator = torch.Generator().manual_seed(self.config.seed + 7)
             n = max(self.config.points_shown, self.config.divergence_samples)
-            self._cache = {"key": key, "real": snapshot["distribution"].sample(n, generator), "noise": sample_noise(snapshot["noise"], n, generator)}
+            self._cache = {
+                "key": key,
+                "real": snapshot["distribution"].sample(n, generator),
+                "noise": sample_noise(snapshot["noise"], n, generator),
+            }
         return self._cache["real"], self._cache["noise"]
 
     def compute_frame(self, snapshot: dict[str, Any] | None = None) -> FieldFrame:
@@ -217,8 +236,15 @@ class GanLab2D:
         real, noise = self._fixed_samples(snapshot)
         shown = self.config.points_shown
         return compute_field_frame(
-            generator, discriminator, snapshot["loss"], real[:shown], noise[:shown], snapshot["noise"],
-            heatmap_resolution=self.config.heatmap_resolution, manifold_resolution=self.config.manifold_resolution, step=snapshot["step"],
+            generator,
+            discriminator,
+            snapshot["loss"],
+            real[:shown],
+            noise[:shown],
+            snapshot["noise"],
+            heatmap_resolution=self.config.heatmap_resolution,
+            manifold_resolution=self.config.manifold_resolution,
+            step=snapshot["step"],
         )
 
     def _record_divergence(self, generator: torch.nn.Module, step: int | None = None) -> None:
@@ -229,7 +255,9 @@ class GanLab2D:
         real, noise = self._fixed_samples(snapshot)
         with torch.no_grad():
             fake = generator(noise[: self.config.divergence_samples])
-        self.divergence_history.append({"step": float(step), **divergences(real[: self.config.divergence_samples], fake)})
+        self.divergence_history.append(
+            {"step": float(step), **divergences(real[: self.config.divergence_samples], fake)}
+        )
 
     def _draw(self, snapshot: dict[str, Any]) -> None:
         """Outside the lock: fields, divergence and charts from the shadow nets, then send."""
@@ -257,7 +285,11 @@ class GanLab2D:
         self.refresher.draw_now()
         figure = plt.figure(figsize=(10, 4.4))
         grid = figure.add_gridspec(2, 3, width_ratios=[1.3, 1, 1])
-        self.field.figure(self.frame, ax=figure.add_subplot(grid[:, 0]), title=f"{self.run.distribution.name}, step {self.session.step_count}")
+        self.field.figure(
+            self.frame,
+            ax=figure.add_subplot(grid[:, 0]),
+            title=f"{self.run.distribution.name}, step {self.session.step_count}",
+        )
         for index, name in enumerate(self.charts if self._num_modes() else list(self.charts)[:3]):
             self.charts[name].figure(ax=figure.add_subplot(grid[index % 2, 1 + index // 2]))
         figure.tight_layout()

@@ -44,17 +44,27 @@ def _choice(description: str, options, value) -> widgets.Dropdown:
 class LabPanels:
     """Builds the controls for ``lab`` and wires each one to it (see the module docstring)."""
 
-    def __init__(self, lab: "GanLab2D") -> None:
+    def __init__(self, lab: GanLab2D) -> None:
         self.lab = lab
         bar = lab.bar
         model, train = lab.run.model_config, lab.run.next_hyper
 
         # ---- data
-        self.distribution = _choice("distribution", BUILTIN_KINDS + (DRAWN,), lab.run.distribution.name if lab.run.distribution.name in BUILTIN_KINDS else DRAWN)
-        self.draw = widgets.ToggleButton(description="Draw points", icon="pencil", tooltip="click or drag on the plane to add points")
+        self.distribution = _choice(
+            "distribution",
+            BUILTIN_KINDS + (DRAWN,),
+            lab.run.distribution.name if lab.run.distribution.name in BUILTIN_KINDS else DRAWN,
+        )
+        self.draw = widgets.ToggleButton(
+            description="Draw points", icon="pencil", tooltip="click or drag on the plane to add points"
+        )
         self.clear_drawing = widgets.Button(description="Clear drawing", icon="eraser")
         self.use_drawing = widgets.Button(description="Train on drawing", icon="check")
-        self.pretrained = widgets.Button(description="Load pretrained", icon="download", tooltip="start from the shipped trained model of this distribution")
+        self.pretrained = widgets.Button(
+            description="Load pretrained",
+            icon="download",
+            tooltip="start from the shipped trained model of this distribution",
+        )
         bind_value(self.distribution, lab.set_distribution, self._check_distribution, bar)
         self.draw.observe(lambda change: setattr(lab.field.widget, "drawing", bool(change["new"])), names="value")
         self.clear_drawing.on_click(bar.handler(lab.field.clear_drawing))
@@ -71,10 +81,31 @@ class LabPanels:
         self.activation = _choice("activation", ACTIVATIONS, model.activation)
         self.spectral_norm = widgets.Checkbox(value=model.spectral_norm, description="spectral norm on D", style=_STYLE)
         self.seed = _int("seed", lab.run.seed)
-        for name in ("generator_layers", "generator_neurons", "discriminator_layers", "discriminator_neurons", "activation", "spectral_norm"):
+        for name in (
+            "generator_layers",
+            "generator_neurons",
+            "discriminator_layers",
+            "discriminator_neurons",
+            "activation",
+            "spectral_norm",
+        ):
             bind_value(getattr(self, name), self._architecture_setter(name), None, bar)
-        bind_value(self.noise_kind, lambda v: lab.change_architecture(replace(lab.run.model_config, noise=replace(lab.run.model_config.noise, kind=v))), None, bar)
-        bind_value(self.noise_dim, lambda v: lab.change_architecture(replace(lab.run.model_config, noise=replace(lab.run.model_config.noise, dim=v))), None, bar)
+        bind_value(
+            self.noise_kind,
+            lambda v: lab.change_architecture(
+                replace(lab.run.model_config, noise=replace(lab.run.model_config.noise, kind=v))
+            ),
+            None,
+            bar,
+        )
+        bind_value(
+            self.noise_dim,
+            lambda v: lab.change_architecture(
+                replace(lab.run.model_config, noise=replace(lab.run.model_config.noise, dim=v))
+            ),
+            None,
+            bar,
+        )
         bind_value(self.seed, lambda v: lab.reset(seed=v), lambda v: None if v >= 0 else "seed must be >= 0", bar)
 
         # ---- training (applied at the next step, no reset)
@@ -86,17 +117,54 @@ class LabPanels:
         self.batch_size = _int("batch size", train.batch_size)
         self.gradient_penalty = _float("gradient penalty λ", train.gradient_penalty)
         self.r1 = _float("R1 γ", train.r1)
-        for name in ("loss", "optimizer", "discriminator_lr", "generator_lr", "discriminator_steps", "batch_size", "gradient_penalty", "r1"):
+        for name in (
+            "loss",
+            "optimizer",
+            "discriminator_lr",
+            "generator_lr",
+            "discriminator_steps",
+            "batch_size",
+            "gradient_penalty",
+            "r1",
+        ):
             bind_value(getattr(self, name), self._training_setter(name), None, bar)
 
         # ---- layers
-        self.layers = {name: widgets.Checkbox(value=True, description=name, indent=False, layout=widgets.Layout(width="95px")) for name in LAYERS}
+        self.layers = {
+            name: widgets.Checkbox(value=True, description=name, indent=False, layout=widgets.Layout(width="95px"))
+            for name in LAYERS
+        }
         for name, box in self.layers.items():
             box.observe(lambda change, name=name: lab.set_layer(name, change["new"]), names="value")
 
-        data_box = widgets.VBox([self.distribution, widgets.HBox([self.draw, self.clear_drawing, self.use_drawing]), self.pretrained])
-        model_box = widgets.VBox([self.noise_kind, self.noise_dim, self.generator_layers, self.generator_neurons, self.discriminator_layers, self.discriminator_neurons, self.activation, self.spectral_norm, self.seed])
-        train_box = widgets.VBox([self.loss, self.optimizer, self.discriminator_lr, self.generator_lr, self.discriminator_steps, self.batch_size, self.gradient_penalty, self.r1])
+        data_box = widgets.VBox(
+            [self.distribution, widgets.HBox([self.draw, self.clear_drawing, self.use_drawing]), self.pretrained]
+        )
+        model_box = widgets.VBox(
+            [
+                self.noise_kind,
+                self.noise_dim,
+                self.generator_layers,
+                self.generator_neurons,
+                self.discriminator_layers,
+                self.discriminator_neurons,
+                self.activation,
+                self.spectral_norm,
+                self.seed,
+            ]
+        )
+        train_box = widgets.VBox(
+            [
+                self.loss,
+                self.optimizer,
+                self.discriminator_lr,
+                self.generator_lr,
+                self.discriminator_steps,
+                self.batch_size,
+                self.gradient_penalty,
+                self.r1,
+            ]
+        )
         self.widget = widgets.Tab(children=[train_box, model_box, data_box])
         for index, title in enumerate(("training", "model (resets)", "data")):
             self.widget.set_title(index, title)

@@ -26,8 +26,10 @@ def latent_size(run, latent_dim: int | None = None) -> int:
     for source in (generator, getattr(generator, "config", None)):
         if getattr(source, "latent_dim", None) is not None:
             return int(source.latent_dim)
-    raise ValueError("cannot tell the latent size of this run: pass latent_dim=..., or give the run "
-                     "(or its generator, or the generator's config) a latent_dim attribute")
+    raise ValueError(
+        "cannot tell the latent size of this run: pass latent_dim=..., or give the run "
+        "(or its generator, or the generator's config) a latent_dim attribute"
+    )
 
 
 class LatentExplorer:
@@ -54,12 +56,15 @@ class LatentExplorer:
         self.caption = widgets.Label(value="")
         self.interpolate_button.on_click(lambda _: self.interpolate())
         self.arithmetic_button.on_click(lambda _: self.arithmetic())
-        self.widget = widgets.VBox([
-            widgets.HBox([self.seed_a, self.seed_b, self.seed_c]),
-            widgets.HBox([self.steps, self.mode]),
-            widgets.HBox([self.interpolate_button, self.arithmetic_button]),
-            self.view, self.caption,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.seed_a, self.seed_b, self.seed_c]),
+                widgets.HBox([self.steps, self.mode]),
+                widgets.HBox([self.interpolate_button, self.arithmetic_button]),
+                self.view,
+                self.caption,
+            ]
+        )
         self.last_images: torch.Tensor | None = None
 
     def noise(self, seed: int) -> torch.Tensor:
@@ -73,9 +78,15 @@ class LatentExplorer:
 
     def interpolate(self) -> torch.Tensor:
         """Images along the path from G(z_A) to G(z_B): (steps, C, H, W)."""
-        path = latent_path(self.noise(self.seed_a.value), self.noise(self.seed_b.value), self.steps.value, self.mode.value)
+        path = latent_path(
+            self.noise(self.seed_a.value), self.noise(self.seed_b.value), self.steps.value, self.mode.value
+        )
         images = self._generate(path)
-        self._display(images, nrow=images.shape[0], text=f"{self.mode.value} from seed {self.seed_a.value} to seed {self.seed_b.value}")
+        self._display(
+            images,
+            nrow=images.shape[0],
+            text=f"{self.mode.value} from seed {self.seed_a.value} to seed {self.seed_b.value}",
+        )
         return images
 
     def arithmetic(self) -> torch.Tensor:

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 REFRESH_THREAD_NAME = "ganlab-refresh"
 

@@ -19,7 +19,7 @@ new architecture) or identity is deep-copied again. Shadows never need gradients
 from __future__ import annotations
 
 import copy
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn

@@ -32,9 +32,14 @@ def main(tag: str) -> None:
     batch = torch.stack([photos.resize_uint8(image, (256, 256)) for image in loaded.images]).float() / 255
     rendered = {style.name: style(batch, seed=0) for style in renderers.all_styles()}
     scores = {name: statistics.content_ssim(batch, images) for name, images in rendered.items()}
-    record = {"tag": tag, "size": 256, "blur_sigma": 4.0, "photos": names,
-              "per_photo": {name: [round(float(v), 4) for v in s] for name, s in scores.items()},
-              "mean": {name: round(float(s.mean()), 4) for name, s in scores.items()}}
+    record = {
+        "tag": tag,
+        "size": 256,
+        "blur_sigma": 4.0,
+        "photos": names,
+        "per_photo": {name: [round(float(v), 4) for v in s] for name, s in scores.items()},
+        "mean": {name: round(float(s.mean()), 4) for name, s in scores.items()},
+    }
     (HERE / f"content_ssim_{tag}.json").write_text(json.dumps(record, indent=1) + "\n")
     rows = []
     for photo in SHOWN:
