@@ -43,9 +43,20 @@ def diagnose() -> tuple[dict[str, str], list[Finding]]:
     findings: list[Finding] = []
     for dist in ("torch", "torchvision", "ipywidgets", "jupyterlab", "notebook", "matplotlib", "safetensors", "nbval"):
         versions[dist] = _version(dist) or "missing"
-    for dist in ("torch", "torchvision", "ipywidgets", "jupyterlab", "matplotlib"):
+    for dist in ("torch", "torchvision"):
         if versions[dist] == "missing":
             findings.append(Finding(False, f"{dist} is not installed", "run: python3 scripts/kit.py setup"))
+    # The lean core trains without Jupyter: the lab's packages are an extra, reported, not required.
+    lab_missing = [d for d in ("ipywidgets", "jupyterlab", "notebook", "matplotlib") if versions[d] == "missing"]
+    if lab_missing:
+        findings.append(
+            Finding(
+                True,
+                f"core install: {', '.join(lab_missing)} not installed, so training works but the notebooks and "
+                "live labs do not",
+                "for the notebooks: python -m pip install 'ganlab_kit[lab]'  (or python3 scripts/kit.py lab)",
+            )
+        )
     if versions["torch"] != "missing" and versions["torchvision"] != "missing":
         ok, why = _torchvision_ops_work()
         if ok:

@@ -28,15 +28,28 @@ def test_doctor_says_what_to_do_about_a_broken_pair(monkeypatch):
 
 
 def test_doctor_flags_missing_packages_and_bad_device(monkeypatch):
-    monkeypatch.setattr(cli, "_version", lambda d: None if d == "ipywidgets" else "9.9")
+    monkeypatch.setattr(cli, "_version", lambda d: None if d == "torchvision" else "9.9")
     monkeypatch.setattr(cli, "_torchvision_ops_work", lambda: (True, ""))
     _, findings = cli.diagnose()
-    assert any(f.what == "ipywidgets is not installed" and "kit.py setup" in f.fix for f in findings)
+    assert any(f.what == "torchvision is not installed" and "kit.py setup" in f.fix and not f.ok for f in findings)
     monkeypatch.setenv("GANLAB_DEVICE", "cuda:7")
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     lines = []
     assert cli.doctor(out=lines.append) == 1
     assert any("unset GANLAB_DEVICE" in line for line in lines)
+
+
+def test_lean_core_install_is_reported_not_a_problem(monkeypatch):
+    # `pip install ganlab_kit` without [lab]: training works, so doctor says what the extra adds
+    lab = ("ipywidgets", "jupyterlab", "notebook", "matplotlib")
+    monkeypatch.setattr(cli, "_version", lambda d: None if d in lab else "8.1")
+    monkeypatch.setattr(cli, "_torchvision_ops_work", lambda: (True, ""))
+    monkeypatch.setenv("GANLAB_DEVICE", "cpu")
+    lines = []
+    assert cli.doctor(out=lines.append) == 0
+    report = "\n".join(lines)
+    assert "core install: ipywidgets, jupyterlab, notebook, matplotlib not installed" in report
+    assert "ganlab_kit[lab]" in report
 
 
 def test_console_entry_point_runs():
