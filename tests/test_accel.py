@@ -124,7 +124,7 @@ def test_fp16_builds_a_grad_scaler_and_saves_its_state(tmp_path, digits16):
     metrics = metrics_to_floats(run.step())  # CPU autocast supports float16 in this torch
     assert all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
     path = run.save(tmp_path / "fp16.safetensors")
-    assert "grad_scaler" in checkpoint.read_checkpoint(path)[0]["state"]
+    assert "grad_scaler" in checkpoint.read_checkpoint(path)[0]["state"]["accel"]
     make_run(digits16, precision="fp16").load(path)
 
 

@@ -134,6 +134,15 @@ class Accelerator:
         self.scaler.step(optimizer)  # skipped if the scaled gradients overflowed
         self.scaler.update()
 
+    def state_dict(self) -> dict:
+        """What a checkpoint needs to resume exactly: the fp16 GradScaler's scale and
+        counters (empty for fp32 / bf16, which keep no state)."""
+        return {"grad_scaler": self.scaler.state_dict()} if self.scaler is not None else {}
+
+    def load_state_dict(self, state: dict | None) -> None:
+        if self.scaler is not None and state and state.get("grad_scaler"):
+            self.scaler.load_state_dict(state["grad_scaler"])
+
     @contextlib.contextmanager
     def no_sync(self, module: nn.Module) -> Iterator[None]:
         """Under DDP, a backward pass through ``module`` that must not all-reduce its

@@ -51,6 +51,7 @@ from .run import (
     capture_state,
     hyper_field,
     restore_optimizers,
+    set_betas,
     set_learning_rate,
     validate_hyper,
 )
@@ -353,8 +354,7 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
 
     def on_hyper_change(self, old: CycleGANHyper, new: CycleGANHyper) -> None:
         for optimizer in self.optimizers.values():
-            for group in optimizer.param_groups:
-                group["betas"] = tuple(new.betas)
+            set_betas(optimizer, new.betas)
 
     def learning_rate_factor(self) -> float:
         """The schedule's factor for the next step (1 without ``total_steps``)."""
@@ -416,8 +416,7 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
             "pools": {name: {"count": p["count"], "size": p["size"]} for name, p in pools.items()},
             "run_config": {k: v for k, v in self.config.to_dict().items() if k not in ("generator", "discriminator")},
         }
-        if self.accel.scaler is not None:
-            state["grad_scaler"] = self.accel.scaler.state_dict()
+        state["accel"] = self.accel.state_dict()
         return capture_state(
             self,
             generators={f"pool_{name}": p["generator"] for name, p in pools.items()},
@@ -449,8 +448,7 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
         self.visual_a, self.visual_b = state.tensors["visual_A"].clone(), state.tensors["visual_B"].clone()
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])
-        if self.accel.scaler is not None and state.state.get("grad_scaler"):
-            self.accel.scaler.load_state_dict(state.state["grad_scaler"])
+        self.accel.load_state_dict(state.state.get("accel"))
 
     # ---------------------------------------------------------- checkpoints
     def save(self, path: str | Path, history: list[dict[str, float]] | None = None, extra: dict | None = None) -> Path:

@@ -40,6 +40,8 @@ from .run import (
     capture_state,
     hyper_field,
     restore_optimizers,
+    set_betas,
+    set_learning_rate,
     validate_hyper,
 )
 
@@ -250,8 +252,8 @@ class DCGANRun(PendingHyper[DCGANHyper]):
             (self.generator_optimizer, new.generator_lr),
             (self.discriminator_optimizer, new.discriminator_lr),
         ):
-            for group in optimizer.param_groups:
-                group["lr"], group["betas"] = float(lr), tuple(new.betas)
+            set_learning_rate(optimizer, lr)
+            set_betas(optimizer, new.betas)
 
     def step(self) -> dict[str, torch.Tensor]:
         """One training step on the next batch; the metrics of :func:`dcgan_step` (0-d tensors)."""
@@ -294,8 +296,7 @@ class DCGANRun(PendingHyper[DCGANHyper]):
             **self.hyper_state(),
             "run_config": {k: v for k, v in self.config.to_dict().items() if k != "model"},
         }
-        if self.accel.scaler is not None:
-            state["grad_scaler"] = self.accel.scaler.state_dict()
+        state["accel"] = self.accel.state_dict()
         return capture_state(
             self,
             generators={"noise": self.noise_generator.get_state()},
@@ -314,8 +315,7 @@ class DCGANRun(PendingHyper[DCGANHyper]):
         self.fixed_noise = state.tensors["fixed_noise"].to(self.device)
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])
-        if self.accel.scaler is not None and state.state.get("grad_scaler"):
-            self.accel.scaler.load_state_dict(state.state["grad_scaler"])
+        self.accel.load_state_dict(state.state.get("accel"))
 
     # ---------------------------------------------------------- checkpoints
     def save(self, path: str | Path, history: list[dict[str, float]] | None = None, extra: dict | None = None) -> Path:

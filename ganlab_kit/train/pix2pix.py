@@ -46,6 +46,7 @@ from .run import (
     capture_state,
     hyper_field,
     restore_optimizers,
+    set_betas,
     set_learning_rate,
     validate_hyper,
 )
@@ -293,8 +294,7 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
 
     def on_hyper_change(self, old: Pix2PixHyper, new: Pix2PixHyper) -> None:
         for optimizer in self.optimizers.values():
-            for group in optimizer.param_groups:
-                group["betas"] = tuple(new.betas)
+            set_betas(optimizer, new.betas)
 
     def learning_rate_factor(self) -> float:
         """The schedule's factor for the next step (1 without ``total_steps``)."""
@@ -340,8 +340,7 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
             **self.hyper_state(),
             "run_config": {k: v for k, v in self.config.to_dict().items() if k not in ("generator", "discriminator")},
         }
-        if self.accel.scaler is not None:
-            state["grad_scaler"] = self.accel.scaler.state_dict()
+        state["accel"] = self.accel.state_dict()
         return capture_state(
             self,
             tensors={"visual_source": self.visual_source, "visual_target": self.visual_target},
@@ -359,8 +358,7 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
         self.visual_target = state.tensors["visual_target"].clone()
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])
-        if self.accel.scaler is not None and state.state.get("grad_scaler"):
-            self.accel.scaler.load_state_dict(state.state["grad_scaler"])
+        self.accel.load_state_dict(state.state.get("accel"))
 
     # ---------------------------------------------------------- checkpoints
     def save(self, path: str | Path, history: list[dict[str, float]] | None = None, extra: dict | None = None) -> Path:

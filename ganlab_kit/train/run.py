@@ -276,6 +276,12 @@ def restore_optimizers(run: Any, state: RunState) -> None:
             optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))
 
 
+def set_betas(optimizer: torch.optim.Optimizer, betas: tuple[float, float]) -> None:
+    """Set Adam's betas in every parameter group (the next ``optimizer.step()`` uses them)."""
+    for group in optimizer.param_groups:
+        group["betas"] = tuple(betas)
+
+
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
     """Set every parameter group's learning rate (the next ``optimizer.step()`` uses it)."""
     for group in optimizer.param_groups:
