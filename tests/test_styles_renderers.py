@@ -180,3 +180,20 @@ def test_gpu_matches_cpu(name, photo_batch):
     # Same noise (drawn on the CPU); floating-point order differs, and a rare pixel may
     # flip between two palette colours or Kuwahara windows.
     assert float((cpu - gpu).abs().gt(0.02).float().mean()) < 0.01
+
+
+def test_ukiyoe_face_keeps_eyes_and_mouth():
+    """A pale face with small, only moderately dark eyes and mouth: the key block draws them
+    (the regions alone would print one flat flesh blob)."""
+    photo = torch.empty(1, 3, 128, 128)
+    photo[:] = torch.tensor([0.55, 0.62, 0.75]).view(1, 3, 1, 1)  # background
+    yy, xx = torch.meshgrid(torch.arange(128.0), torch.arange(128.0), indexing="ij")
+    face = ((yy - 64) / 40) ** 2 + ((xx - 64) / 32) ** 2 < 1
+    photo[0, :, face] = torch.tensor([0.90, 0.72, 0.60]).view(3, 1)  # skin
+    features = {"left eye": (52, 50), "right eye": (52, 78), "mouth": (84, 64)}
+    for y, x in features.values():
+        photo[0, :, y - 2 : y + 3, x - 3 : x + 4] = torch.tensor([0.72, 0.55, 0.46]).view(3, 1, 1)  # moderately dark
+    lines = ukiyoe_steps(photo)["keyblock"][0, 0] < 0.5
+    for name, (y, x) in features.items():
+        assert bool(lines[y - 3 : y + 4, x - 4 : x + 5].any()), f"no key line at the {name}"
+    assert not bool(lines[64:72, 56:72].any())  # the cheek stays a flat area
