@@ -74,7 +74,7 @@ class UkiyoeConfig:
     detail_lines: float = 0.01  # XDoG threshold: how dark a contour (eye, mouth) must be to get a key line
     line_sigma: float = 1.0  # XDoG scale of the key block's contours (pixels of a 256-pixel image)
     line_sharpness: float = 40.0  # XDoG soft-threshold steepness (higher: crisper)
-    line_min_length: int = 12  # a contour needs this many line pixels in its 7x7 window (drops specks)
+    line_min_length: int = 12  # a contour needs this many line pixels in a 7x7 window (256-pixel image; drops specks)
     outline_width: float = 1.0  # key line width (pixels of a 256-pixel image)
     outline_colour: str = "sumi black"
     bokashi_colours: tuple[str, ...] = ("prussian blue (bero-ai)", "light indigo (ai)")
@@ -206,7 +206,7 @@ def smooth_labels(labels: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def key_contours(
-    gray: torch.Tensor, sigma: float, threshold: float, sharpness: float, min_pixels: int = 7
+    gray: torch.Tensor, sigma: float, threshold: float, sharpness: float, min_pixels: float = 12, window: int = 7
 ) -> torch.Tensor:
     """``(B, 1, H, W)`` 0/1 key-block lines from luminance ``gray`` (extended difference of Gaussians).
 
@@ -214,14 +214,15 @@ def key_contours(
     on the dark side of every contour and along thin dark features; a soft threshold
     ``tanh(sharpness * (-dog - threshold))`` above one half marks a line, so every line is
     about ``sigma`` wide whatever the photo's contrast. A line pixel is kept only if at
-    least ``min_pixels`` line pixels lie in the 7x7 window around it or its neighbours
-    (a contour, not a speck of texture).
+    least ``min_pixels`` line pixels lie in the ``window x window`` square around it or
+    one of its neighbours (a contour, not a speck of texture).
     """
     gray = filters.stretch_contrast(gray)
     dog = filters.gaussian_blur(gray, sigma) - filters.gaussian_blur(gray, 1.6 * sigma)
     lines = (torch.tanh(sharpness * (-dog - threshold)) > 0.5).to(gray.dtype)
     if min_pixels > 1:
-        dense = (filters.box_mean(lines, 7) * 49 >= min_pixels - 0.5).to(gray.dtype) * lines
+        window = window + 1 - window % 2
+        dense = (filters.box_mean(lines, window) * window**2 >= min_pixels - 0.5).to(gray.dtype) * lines
         lines = lines * filters.dilate(dense, 3)
     return lines
 
@@ -299,12 +300,14 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     jump = ink_l + filters.dilate(-ink_l, 3)  # lighter than its darkest neighbour: one line per seam
     seams = (jump > config.outline_contrast).to(images.dtype)
     gray = filters.luminance(images)
+    window = max(3, round(7 * scale))
     contours = key_contours(
         gray,
         config.line_sigma * scale,
         config.detail_lines,
         config.line_sharpness,
-        config.line_min_length,
+        config.line_min_length * window**2 / 49,  # the same share of a window that grows with the image
+        window,
     )
     lines = torch.maximum(seams, contours)
     width_px = max(1, round(config.outline_width * scale))
