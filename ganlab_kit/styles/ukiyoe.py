@@ -15,7 +15,8 @@ Traits modelled, and where they are described (our words, not quotations):
   whole area. We first cut the photo into regions (k-means on colour *and* position,
   in CIE Lab), then give each region one ink from its mean colour and where it lies:
   a region along the top edge that is bluish, grey or dark is sky and gets a sky ink
-  (so a night sky stays indigo, never green); skin-coloured regions get pale flesh.
+  (so a night sky stays indigo, never green), and so is a bluish or light one in the
+  upper half (a dark grey one there is a building); skin-coloured regions get pale flesh.
 * **Key-block lines on the main contours only:** lines of one even width where two
   inks of clearly different lightness meet, plus the photo's own contours found by an
   extended difference of Gaussians (XDoG, Winnemöller et al., 2012) on its luminance at
@@ -265,6 +266,9 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     size = F.one_hot(regions.flatten(1), config.regions).float().sum(1).clamp_min(1)
     touches_top = in_top / size * (regions.shape[1] / top_rows) / 4
     upper = centres[..., 4] < 0.5 * config.position_weight * regions.shape[1] / max(regions.shape[1:])
+    # A region in the upper half may be sky if it is bluish or light; a dark grey one there
+    # (a shadowed pagoda, a tree) only if it reaches the top edge.
+    upper = upper & ((centres[..., 2] < -4) | (centres[..., 0] > 45))
     inks = choose_inks(
         centres,
         torch.where(upper, 1.0, touches_top),
