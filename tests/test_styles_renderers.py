@@ -6,7 +6,7 @@ import torch
 from ganlab_kit.styles import photos, statistics
 from ganlab_kit.styles.inkwash import InkWashConfig, ink_wash_steps, render_ink_wash
 from ganlab_kit.styles.oil import OilConfig, render_oil
-from ganlab_kit.styles.ukiyoe import UkiyoeConfig, render_ukiyoe, ukiyoe_steps
+from ganlab_kit.styles.ukiyoe import SKY_INKS, UkiyoeConfig, render_ukiyoe, ukiyoe_steps
 
 RENDERERS = {"ink_wash": render_ink_wash, "oil": render_oil, "ukiyoe": render_ukiyoe}
 
@@ -180,3 +180,35 @@ def test_gpu_matches_cpu(name, photo_batch):
     # Same noise (drawn on the CPU); floating-point order differs, and a rare pixel may
     # flip between two palette colours or Kuwahara windows.
     assert float((cpu - gpu).abs().gt(0.02).float().mean()) < 0.01
+
+
+def test_ukiyoe_face_keeps_eyes_and_mouth():
+    """A pale face with small, only moderately dark eyes and mouth: the key block draws them
+    (the regions alone would print one flat flesh blob)."""
+    photo = torch.empty(1, 3, 128, 128)
+    photo[:] = torch.tensor([0.55, 0.62, 0.75]).view(1, 3, 1, 1)  # background
+    yy, xx = torch.meshgrid(torch.arange(128.0), torch.arange(128.0), indexing="ij")
+    face = ((yy - 64) / 40) ** 2 + ((xx - 64) / 32) ** 2 < 1
+    photo[0, :, face] = torch.tensor([0.90, 0.72, 0.60]).view(3, 1)  # skin
+    features = {"left eye": (52, 50), "right eye": (52, 78), "mouth": (84, 64)}
+    for y, x in features.values():
+        photo[0, :, y - 2 : y + 3, x - 3 : x + 4] = torch.tensor([0.72, 0.55, 0.46]).view(3, 1, 1)  # moderately dark
+    lines = ukiyoe_steps(photo)["keyblock"][0, 0] < 0.5
+    for name, (y, x) in features.items():
+        assert bool(lines[y - 3 : y + 4, x - 4 : x + 5].any()), f"no key line at the {name}"
+    assert not bool(lines[64:72, 56:72].any())  # the cheek stays a flat area
+
+
+def test_ukiyoe_dark_building_under_a_sky_is_not_sky():
+    """A dark grey tower in the upper half that does not reach the top edge is a building,
+    not sky: it never gets a sky ink (the china photo's pagoda used to print Prussian blue)."""
+    photo = torch.empty(1, 3, 128, 128)
+    photo[:] = torch.tensor([0.80, 0.86, 0.93]).view(1, 3, 1, 1)  # pale sky
+    photo[:, :, 96:] = torch.tensor([0.35, 0.50, 0.25]).view(1, 3, 1, 1)  # grass
+    photo[:, :, 24:100, 44:84] = torch.tensor([0.20, 0.20, 0.21]).view(1, 3, 1, 1)  # tower in shadow
+    labels = ukiyoe_steps(photo)["labels"][0]
+    names = list(UkiyoeConfig().palette)
+    sky_inks = torch.tensor([names.index(n) for n in SKY_INKS])
+    tower = labels[32:92, 52:76]
+    assert not bool(torch.isin(tower, sky_inks).any())
+    assert bool(torch.isin(labels[2:12, 2:40], sky_inks).all())  # the sky itself still is

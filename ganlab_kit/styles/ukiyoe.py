@@ -15,10 +15,13 @@ Traits modelled, and where they are described (our words, not quotations):
   whole area. We first cut the photo into regions (k-means on colour *and* position,
   in CIE Lab), then give each region one ink from its mean colour and where it lies:
   a region along the top edge that is bluish, grey or dark is sky and gets a sky ink
-  (so a night sky stays indigo, never green); skin-coloured regions get pale flesh.
+  (so a night sky stays indigo, never green), and so is a bluish or light one in the
+  upper half (a dark grey one there is a building); skin-coloured regions get pale flesh.
 * **Key-block lines on the main contours only:** lines of one even width where two
-  inks of clearly different lightness meet, plus the darkest thin features of the
-  photo (eyes, mouths, rigging) so faces and small structures survive.
+  inks of clearly different lightness meet, plus the photo's own contours found by an
+  extended difference of Gaussians (XDoG, Winnemöller et al., 2012) on its luminance at
+  one fixed scale, with short specks of texture dropped, so the eyes, nose and mouth of
+  a face and the storeys of a building survive.
 * **Bokashi** (ぼかし): gradation wiped onto the block by hand, typically the deep blue
   at the top of a sky or sea, famous in Hiroshige's *Fifty-three Stations of the
   Tōkaidō* (1833-34). Blue regions darken toward the top of the picture.
@@ -66,10 +69,13 @@ class UkiyoeConfig:
     lightness_weight: float = 5.0  # ink choice: how much lightness counts against hue
     lightness_range: tuple[float, float] = (5.0, 100.0)  # the photo's 2%..98% lightness is stretched to this
     chroma_gain: float = 1.15  # > 1: inks purer than the photo
-    majority_size: int = 3  # window of the majority filter that removes specks
+    majority_size: int = 1  # window of a majority filter on the regions (1: off; > 1 also erases eyes)
     border_smoothing: float = 1.5  # rounds off region borders (pixels of a 256-pixel image)
-    outline_contrast: float = 25.0  # Lab lightness jump between two inks that gets a key line
-    detail_lines: float = 0.12  # darkness of a thin feature (eye, mouth) that gets a key line
+    outline_contrast: float = 35.0  # Lab lightness jump between two inks that gets a key line (main contours only)
+    detail_lines: float = 0.01  # XDoG threshold: how dark a contour (eye, mouth) must be to get a key line
+    line_sigma: float = 1.0  # XDoG scale of the key block's contours (pixels of a 256-pixel image)
+    line_sharpness: float = 40.0  # XDoG soft-threshold steepness (higher: crisper)
+    line_min_length: int = 12  # a contour needs this many line pixels in a 7x7 window (256-pixel image; drops specks)
     outline_width: float = 1.0  # key line width (pixels of a 256-pixel image)
     outline_colour: str = "sumi black"
     bokashi_colours: tuple[str, ...] = ("prussian blue (bero-ai)", "light indigo (ai)")
@@ -200,6 +206,28 @@ def smooth_labels(labels: torch.Tensor, sigma: float) -> torch.Tensor:
     return best_label
 
 
+def key_contours(
+    gray: torch.Tensor, sigma: float, threshold: float, sharpness: float, min_pixels: float = 12, window: int = 7
+) -> torch.Tensor:
+    """``(B, 1, H, W)`` 0/1 key-block lines from luminance ``gray`` (extended difference of Gaussians).
+
+    Luminance is stretched per image, then ``blur(sigma) - blur(1.6 sigma)`` is negative
+    on the dark side of every contour and along thin dark features; a soft threshold
+    ``tanh(sharpness * (-dog - threshold))`` above one half marks a line, so every line is
+    about ``sigma`` wide whatever the photo's contrast. A line pixel is kept only if at
+    least ``min_pixels`` line pixels lie in the ``window x window`` square around it or
+    one of its neighbours (a contour, not a speck of texture).
+    """
+    gray = filters.stretch_contrast(gray)
+    dog = filters.gaussian_blur(gray, sigma) - filters.gaussian_blur(gray, 1.6 * sigma)
+    lines = (torch.tanh(sharpness * (-dog - threshold)) > 0.5).to(gray.dtype)
+    if min_pixels > 1:
+        window = window + 1 - window % 2
+        dense = (filters.box_mean(lines, window) * window**2 >= min_pixels - 0.5).to(gray.dtype) * lines
+        lines = lines * filters.dilate(dense, 3)
+    return lines
+
+
 def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), seed: int = 0) -> dict[str, torch.Tensor]:
     """Every intermediate of the ukiyo-e renderer; ``"final"`` is the print.
 
@@ -230,13 +258,17 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     lab = filters.gaussian_blur(lab, 1.0)  # calmer region borders
 
     # 2. Regions by colour and place; one ink per region, chosen by its mean colour and
-    #    whether it is sky. Specks are voted away.
+    #    whether it is sky. (Specks are rounded away at full resolution below; the key
+    #    lines carry the fine detail.)
     regions, centres = kmeans_regions(lab, config.regions, config.position_weight)
     top_rows = max(1, regions.shape[1] // 8)
     in_top = F.one_hot(regions[:, :top_rows].flatten(1), config.regions).float().sum(1)  # (B, K)
     size = F.one_hot(regions.flatten(1), config.regions).float().sum(1).clamp_min(1)
     touches_top = in_top / size * (regions.shape[1] / top_rows) / 4
     upper = centres[..., 4] < 0.5 * config.position_weight * regions.shape[1] / max(regions.shape[1:])
+    # A region in the upper half may be sky if it is bluish or light; a dark grey one there
+    # (a shadowed pagoda, a tree) only if it reaches the top edge.
+    upper = upper & ((centres[..., 2] < -4) | (centres[..., 0] > 45))
     inks = choose_inks(
         centres,
         torch.where(upper, 1.0, touches_top),
@@ -264,18 +296,26 @@ def ukiyoe_steps(images: torch.Tensor, config: UkiyoeConfig = UkiyoeConfig(), se
     deep_blue = palette[names.index(config.bokashi_colours[0])].view(1, 3, 1, 1) * 0.45  # near indigo-black
     bokashi = filters.lerp(flat, deep_blue, blue.unsqueeze(1) * gradient)
 
-    # 4. Key block: lines of even width where two inks of clearly different lightness
-    #    meet, and along the photo's darkest thin features (eyes, mouths, rigging).
+    # 4. Key block: one even line where two inks of clearly different lightness meet, and
+    #    the photo's own contours (eyes, mouths, storeys, rigging) from a difference of
+    #    Gaussians with a soft threshold (XDoG) at a fixed scale, so faces and small
+    #    structures survive; short specks (foliage, fur) are dropped.
     ink_l = ink_lab[:, 0][labels].unsqueeze(1)  # (B, 1, H, W)
     jump = ink_l + filters.dilate(-ink_l, 3)  # lighter than its darkest neighbour: one line per seam
     seams = (jump > config.outline_contrast).to(images.dtype)
     gray = filters.luminance(images)
-    thin_dark = filters.gaussian_blur(gray, 3.0 * scale) - filters.gaussian_blur(gray, 0.8 * scale)
-    thin_dark = (thin_dark > config.detail_lines).to(images.dtype)
-    width_px = max(1, round(config.outline_width * scale))
-    lines = (
-        filters.dilate(torch.maximum(seams, thin_dark), width_px) if width_px > 1 else torch.maximum(seams, thin_dark)
+    window = max(3, round(7 * scale))
+    contours = key_contours(
+        gray,
+        config.line_sigma * scale,
+        config.detail_lines,
+        config.line_sharpness,
+        config.line_min_length * window**2 / 49,  # the same share of a window that grows with the image
+        window,
     )
+    lines = torch.maximum(seams, contours)
+    width_px = max(1, round(config.outline_width * scale))
+    lines = filters.dilate(lines, width_px) if width_px > 1 else lines
     key = filters.gaussian_blur(lines, 0.5 * max(scale, 0.5)).clamp(0.0, 1.0)
     ink = palette[names.index(config.outline_colour)].view(1, 3, 1, 1)
     printed = filters.lerp(bokashi, ink, key)
