@@ -154,3 +154,167 @@ def test_receptive_field_off_by_one_is_diagnosed():
 def test_reference_for_uses_the_readers_signature():
     assert checks.reference_for("patchgan_receptive_field")([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]) == 70
     assert checks.reference_for("slerp") is checks.EXERCISES["slerp"].reference
+
+
+# ------------------------------------------------ notebook 07: CycleGAN
+def _cycle(real_a, rec_a, real_b, rec_b, weight, *, power=1, a=True, b=True, times=1):
+    loss = 0
+    if a:
+        loss = loss + ((rec_a - real_a).abs() ** power).mean()
+    if b:
+        loss = loss + ((rec_b - real_b).abs() ** power).mean()
+    return weight**times * loss
+
+
+def test_cycle_loss_reference_is_the_kits_weighted():
+    from ganlab_kit import losses
+
+    g = torch.Generator().manual_seed(0)
+    a, ra, b, rb = (torch.randn(2, 3, 4, 4, generator=g) for _ in range(4))
+    mine = checks.reference_for("cycle_loss")(a, ra, b, rb, 10.0)
+    assert torch.allclose(mine, 10 * losses.cycle_loss(a, ra, b, rb))
+    assert checks.check("cycle_loss", lambda *args: _cycle(*args)).passed
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        ({"power": 2}, "L2 instead of L1"),
+        ({"b": False}, "one direction only"),
+        ({"a": False}, "one direction only"),
+        ({"times": 0}, "the weight is missing"),
+        ({"times": 2}, "the weight is applied twice"),
+    ],
+)
+def test_cycle_loss_mistakes_are_named(options, named):
+    result = checks.check("cycle_loss", lambda *args: _cycle(*args, **options))
+    assert not result.passed and named in result.message, result.message
+
+
+def _pool(stored, size, fakes, generator, *, mistake=None):
+    out = fakes.clone()
+    for i in range(fakes.shape[0]):
+        if mistake == "never_store":
+            continue
+        if len(stored) < size:
+            stored.append(fakes[i].clone())
+        elif mistake == "always" or torch.rand((), generator=generator) < 0.5:
+            slot = int(torch.randint(0, size, (), generator=generator))
+            if mistake != "show_new":
+                out[i] = stored[slot]
+            if mistake != "no_replace":
+                stored[slot] = fakes[i].clone()
+    return out
+
+
+def test_image_pool_reference_matches_the_kits_pool():
+    from ganlab_kit.train.image_pool import ImagePool
+
+    g = torch.Generator().manual_seed(3)
+    batches = torch.rand(10, 3, 3, 4, 4, generator=g)
+    pool, stored, generator = ImagePool(5, seed=9), [], torch.Generator().manual_seed(9)
+    for batch in batches:
+        assert torch.equal(pool.query(batch), checks.reference_for("image_pool_query")(stored, 5, batch, generator))
+    assert torch.equal(pool.images, torch.stack(stored))
+    result = checks.check("image_pool_query", _pool)
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize(
+    "mistake, named",
+    [
+        ("never_store", "never storing"),
+        ("always", "always returning a stored image"),
+        ("no_replace", "do not put the new fake in its slot"),
+        ("show_new", "show it instead of the old image"),
+    ],
+)
+def test_image_pool_mistakes_are_named(mistake, named):
+    result = checks.check("image_pool_query", lambda *args: _pool(*args, mistake=mistake))
+    assert not result.passed and named in result.message, result.message
+
+
+def test_image_pool_with_another_random_source_is_told_the_draw_order():
+    def python_random(stored, size, fakes, generator):
+        import random
+
+        out = fakes.clone()
+        for i in range(fakes.shape[0]):
+            if len(stored) < size:
+                stored.append(fakes[i].clone())
+            elif random.random() < 0.5:
+                slot = random.randrange(size)
+                out[i], stored[slot] = stored[slot], fakes[i].clone()
+        return out
+
+    result = checks.check("image_pool_query", python_random)
+    assert not result.passed and "torch.rand((), generator=generator)" in result.message, result.message
+
+
+def _step(g_ab, g_ba, d_a, d_b, optimizer, real_a, real_b, cycle_weight, identity_weight, *, mistake=None):
+    from ganlab_kit import losses
+
+    d_params = [*d_a.parameters(), *d_b.parameters()]
+    for p in d_params:
+        p.requires_grad_(mistake == "no_freeze")
+    fake_b, fake_a = g_ab(real_a), g_ba(real_b)
+    target = 0.0 if mistake == "target" else 1.0
+    loss = ((d_b(fake_b) - target) ** 2).mean() + ((d_a(fake_a) - target) ** 2).mean()
+    loss = loss + cycle_weight * losses.cycle_loss(real_a, g_ba(fake_b), real_b, g_ab(fake_a))
+    if mistake != "no_identity":
+        loss = loss + identity_weight * losses.identity_loss(real_a, g_ba(real_a), real_b, g_ab(real_b))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if mistake != "left_frozen":
+        for p in d_params:
+            p.requires_grad_(True)
+    return loss.item()
+
+
+def test_generator_step_reference_and_hand_written_step_pass():
+    result = checks.check("cyclegan_generator_step", _step)
+    assert result.passed, result.message
+    namespace = {"torch": torch}
+    exec(checks.EXERCISES["cyclegan_generator_step"].solution, namespace)
+    assert checks.check("cyclegan_generator_step", namespace["cyclegan_generator_step"]).passed
+
+
+def test_generator_step_reference_for_has_the_readers_signature():
+    from ganlab_kit.nets.patchgan import PatchDiscriminator
+    from ganlab_kit.nets.resnet import ResnetGenerator
+
+    g_ab, g_ba = ResnetGenerator(width=2, blocks=1, seed=0), ResnetGenerator(width=2, blocks=1, seed=1)
+    d_a, d_b = PatchDiscriminator(width=2, layers=1, seed=2), PatchDiscriminator(width=2, layers=1, seed=3)
+    before = [p.detach().clone() for p in d_a.parameters()]
+    optimizer = torch.optim.Adam([*g_ab.parameters(), *g_ba.parameters()], lr=1e-3)
+    images = torch.rand(2, 3, 8, 8) * 2 - 1
+    loss = checks.reference_for("cyclegan_generator_step")(g_ab, g_ba, d_a, d_b, optimizer, images, -images, 10, 5)
+    assert loss > 0
+    assert all(torch.equal(a, b) for a, b in zip(before, d_a.parameters()))
+    assert all(p.grad is None and p.requires_grad for p in d_a.parameters())
+
+
+@pytest.mark.parametrize(
+    "mistake, named",
+    [
+        ("no_freeze", "D was not frozen"),
+        ("no_identity", "the identity term is missing"),
+        ("target", "wrong adversarial target"),
+        ("left_frozen", "left frozen"),
+    ],
+)
+def test_generator_step_mistakes_are_named(mistake, named):
+    result = checks.check("cyclegan_generator_step", lambda *args: _step(*args, mistake=mistake))
+    assert not result.passed and named in result.message, result.message
+
+
+def test_generator_step_that_trains_d_is_caught():
+    def trains_d(g_ab, g_ba, d_a, d_b, optimizer, real_a, real_b, cycle_weight, identity_weight):
+        _step(g_ab, g_ba, d_a, d_b, optimizer, real_a, real_b, cycle_weight, identity_weight)
+        with torch.no_grad():
+            for p in d_a.parameters():
+                p.add_(0.01)
+
+    result = checks.check("cyclegan_generator_step", trains_d)
+    assert not result.passed and "discriminators' weights changed" in result.message
