@@ -39,15 +39,15 @@ class StyleClassifierConfig:
 
     channels: tuple[int, ...] = (16, 32, 64, 96)  # one stride-2 block each
     image_size: int = 128  # 64-pixel patches left photo / oil / ukiyo-e too alike (0.84 held out)
-    patches_per_class: int = 384
-    steps: int = 1500
+    patches_per_class: int = 512
+    steps: int = 2000
     batch_size: int = 32
     learning_rate: float = 2e-3
     held_out: int = 2  # source photos kept for testing
     seed: int = 0
     # Which renderers drew the training data: part of the key, so weights trained on
     # older renderings are never loaded for the current ones. Bump it when they change.
-    renderers: str = "2"
+    renderers: str = "3"
 
     def key(self) -> str:
         """Short hash naming the weights this configuration produces."""
