@@ -172,6 +172,21 @@ def save_run(
     return atomic_write(Path(path), _pack(run.architecture(), run_state, global_rng))
 
 
+class CheckpointMethods:
+    """Mixin for runs: ``run.save(path)`` and ``run.load(path)`` through :func:`save_run`
+    and :func:`load_run`, so every model saves and loads the same way."""
+
+    def save(self, path: str | Path, history: list[dict[str, float]] | None = None, extra: dict | None = None) -> Path:
+        """Write everything needed to continue this run exactly (atomically)."""
+        return save_run(path, self, history=history, extra=extra)
+
+    def load(self, path: str | Path) -> dict[str, Any]:
+        """Restore a checkpoint of a run of the same model, architecture, size (and direction
+        or domains) into this one; else :class:`CheckpointMismatch`, with nothing touched.
+        Returns the stored state (``history`` included)."""
+        return load_run(path, self)
+
+
 def save_checkpoint(
     path: str | Path,
     *,

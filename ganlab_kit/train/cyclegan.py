@@ -27,7 +27,6 @@ import dataclasses
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -39,6 +38,7 @@ from ..losses import cycle_loss, discriminator_loss, identity_loss, translation_
 from ..nets.patchgan import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nets.resnet import ResnetGenerator, ResnetGeneratorConfig
 from .accel import PRECISIONS, Accelerator, set_requires_grad, unwrap
+from .checkpoint import CheckpointMethods
 from .image_pool import ImagePool
 from .pix2pix import TRANSLATION_LOSSES
 from .run import (
@@ -246,7 +246,7 @@ def _domain_sizes(data: Dataset) -> dict[str, int]:
     return sizes
 
 
-class CycleGANRun(PendingHyper[CycleGANHyper]):
+class CycleGANRun(CheckpointMethods, PendingHyper[CycleGANHyper]):
     """Two ResNet generators, two PatchGANs, three Adam optimizers, two image pools and
     unpaired batches; ``step()`` trains once.
 
@@ -449,20 +449,6 @@ class CycleGANRun(PendingHyper[CycleGANHyper]):
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])
         self.accel.load_state_dict(state.state.get("accel"))
-
-    # ---------------------------------------------------------- checkpoints
-    def save(self, path: str | Path, history: list[dict[str, float]] | None = None, extra: dict | None = None) -> Path:
-        """Write everything needed to continue this run exactly (atomically)."""
-        from .checkpoint import save_run
-
-        return save_run(path, self, history=history, extra=extra)
-
-    def load(self, path: str | Path) -> dict:
-        """Restore a checkpoint of a CycleGAN run of the same architecture, size and domains
-        (else :class:`~ganlab_kit.train.checkpoint.CheckpointMismatch`, nothing touched)."""
-        from .checkpoint import load_run
-
-        return load_run(path, self)
 
 
 @torch.no_grad()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -29,6 +28,7 @@ from ..data import BatchStream, ImageSet
 from ..losses import LOSS_KINDS, discriminator_loss, generator_loss, gradient_penalty
 from ..nets.dcgan import DCGANConfig, build_dcgan
 from .accel import PRECISIONS, Accelerator, set_requires_grad, unwrap
+from .checkpoint import CheckpointMethods
 from .run import (
     D_FAKE,
     D_LOSS,
@@ -165,7 +165,7 @@ class DCGANRunConfig:
         return {**dataclasses.asdict(self), "model": self.model.to_dict()}
 
 
-class DCGANRun(PendingHyper[DCGANHyper]):
+class DCGANRun(CheckpointMethods, PendingHyper[DCGANHyper]):
     """Nets + optimizers + data stream + noise for one DCGAN run; ``step()`` trains once.
 
     ``data`` is an :class:`~ganlab_kit.data.ImageSet` or any data set of images /
@@ -316,21 +316,6 @@ class DCGANRun(PendingHyper[DCGANHyper]):
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])
         self.accel.load_state_dict(state.state.get("accel"))
-
-    # ---------------------------------------------------------- checkpoints
-    def save(self, path: str | Path, history: list[dict[str, float]] | None = None, extra: dict | None = None) -> Path:
-        """Write everything needed to continue this run exactly (atomically)."""
-        from .checkpoint import save_run
-
-        return save_run(path, self, history=history, extra=extra)
-
-    def load(self, path: str | Path) -> dict:
-        """Restore a checkpoint written by :meth:`save` into this run (same architecture
-        and size, else :class:`~ganlab_kit.train.checkpoint.CheckpointMismatch`).
-        Returns the stored state (``history`` included)."""
-        from .checkpoint import load_run
-
-        return load_run(path, self)
 
 
 def _sample(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:

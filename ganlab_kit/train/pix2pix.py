@@ -24,7 +24,6 @@ import contextlib
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -36,6 +35,7 @@ from ..losses import discriminator_loss, l1_loss, translation_generator_loss
 from ..nets.patchgan import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nets.unet import UnetGenerator, UnetGeneratorConfig
 from .accel import PRECISIONS, Accelerator, set_requires_grad, unwrap
+from .checkpoint import CheckpointMethods
 from .run import (
     D_FAKE,
     D_LOSS,
@@ -204,7 +204,7 @@ class Pix2PixRunConfig:
         }
 
 
-class Pix2PixRun(PendingHyper[Pix2PixHyper]):
+class Pix2PixRun(CheckpointMethods, PendingHyper[Pix2PixHyper]):
     """U-Net + conditional PatchGAN + optimizers + paired batches; ``step()`` trains once.
 
     ``data``: a :class:`~ganlab_kit.data.PairedDataset` (e.g. ``style_data(...).paired_train``)
@@ -359,20 +359,6 @@ class Pix2PixRun(PendingHyper[Pix2PixHyper]):
         self.steps_done = int(state.state["steps_done"])
         self.stream.load_state_dict(state.state["stream"])
         self.accel.load_state_dict(state.state.get("accel"))
-
-    # ---------------------------------------------------------- checkpoints
-    def save(self, path: str | Path, history: list[dict[str, float]] | None = None, extra: dict | None = None) -> Path:
-        """Write everything needed to continue this run exactly (atomically)."""
-        from .checkpoint import save_run
-
-        return save_run(path, self, history=history, extra=extra)
-
-    def load(self, path: str | Path) -> dict:
-        """Restore a checkpoint of a pix2pix run of the same architecture, size and direction
-        (else :class:`~ganlab_kit.train.checkpoint.CheckpointMismatch`, nothing touched)."""
-        from .checkpoint import load_run
-
-        return load_run(path, self)
 
 
 @contextlib.contextmanager
