@@ -168,6 +168,21 @@ def choose_inks(
     return cost.argmin(dim=2)
 
 
+def _vote(labels: torch.Tensor, spread) -> torch.Tensor:
+    """Each pixel takes the label whose mask, spread by ``spread`` ((B, 1, H, W) -> same),
+    is strongest there; ties keep the label met first."""
+    best_votes, best_label = None, None
+    for k in torch.unique(labels).tolist():
+        votes = spread((labels == k).to(torch.float32).unsqueeze(1))[:, 0]  # (B, H, W)
+        if best_votes is None:
+            best_votes, best_label = votes, torch.full_like(labels, k)
+            continue
+        better = votes > best_votes
+        best_votes = torch.where(better, votes, best_votes)
+        best_label = torch.where(better, k, best_label)
+    return best_label
+
+
 def majority_filter(labels: torch.Tensor, num_labels: int, size: int) -> torch.Tensor:
     """Replace each label by the most common one in a ``size x size`` window (removes specks).
 
@@ -176,16 +191,7 @@ def majority_filter(labels: torch.Tensor, num_labels: int, size: int) -> torch.T
     """
     if size <= 1:
         return labels
-    best_votes, best_label = None, None
-    for k in torch.unique(labels).tolist():
-        votes = filters.box_mean((labels == k).to(torch.float32).unsqueeze(1), size)[:, 0]  # (B, H, W)
-        if best_votes is None:
-            best_votes, best_label = votes, torch.full_like(labels, k)
-            continue
-        better = votes > best_votes
-        best_votes = torch.where(better, votes, best_votes)
-        best_label = torch.where(better, k, best_label)
-    return best_label
+    return _vote(labels, lambda mask: filters.box_mean(mask, size))
 
 
 def smooth_labels(labels: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -194,16 +200,7 @@ def smooth_labels(labels: torch.Tensor, sigma: float) -> torch.Tensor:
     Like a majority vote in a round window: specks vanish, corners soften, no staircase."""
     if sigma <= 0:
         return labels
-    best_votes, best_label = None, None
-    for k in torch.unique(labels).tolist():
-        votes = filters.gaussian_blur((labels == k).to(torch.float32).unsqueeze(1), sigma)[:, 0]
-        if best_votes is None:
-            best_votes, best_label = votes, torch.full_like(labels, k)
-            continue
-        better = votes > best_votes
-        best_votes = torch.where(better, votes, best_votes)
-        best_label = torch.where(better, k, best_label)
-    return best_label
+    return _vote(labels, lambda mask: filters.gaussian_blur(mask, sigma))
 
 
 def key_contours(
