@@ -163,7 +163,7 @@ class _Cycle:
         return {"A": a, "B": b}
 
 
-def make_run(args, batches):
+def make_run(args, batches, **config_changes):
     from ganlab_kit.data import ImageSet, UnpairedDataset
     from ganlab_kit.nets import PatchDiscriminatorConfig, ResnetGeneratorConfig
 
@@ -176,8 +176,9 @@ def make_run(args, batches):
         discriminator=PatchDiscriminatorConfig(width=args.width),
         batch_size=batches[0][0].shape[0],
         num_visuals=1,
+        **config_changes,
     )
-    run = CycleGANRun(config, data)
+    run = CycleGANRun(config, data, device=batches[0][0].device)
     run.stream = _Cycle(batches)  # the same pre-made batches as the others
     return run
 
