@@ -4,6 +4,7 @@ training run, checked uploads, and the shipped model."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import io
 import json
 
@@ -25,6 +26,7 @@ from ganlab_kit.styles.stylise import UploadError, load_style_generator, read_up
 from ganlab_kit.train.checkpoint import load_run, save_run
 from ganlab_kit.train.stylise import MultiStylePairs, StyliseHyper, StyliseRun, StyliseRunConfig, edge_l1
 
+NOW = datetime.datetime.now(tz=datetime.timezone.utc)
 TINY = StyleGeneratorConfig(styles=("ink_wash", "oil", "ukiyoe"), width=4, blocks=1)
 
 
@@ -235,3 +237,57 @@ def test_stylise_pads_odd_sizes_and_crops_back():
     generator = ConditionalStyleGenerator(TINY).eval()
     out = stylise.stylise(generator, torch.zeros(1, 3, 37, 50), {"oil": 1, "ukiyoe": 1})
     assert out.shape == (1, 3, 37, 50)
+
+
+# ------------------------------------------------------------------ the widget
+def _lab(**kwargs):
+    from ganlab_kit.widgets.stylise_lab import StyliseLab
+
+    generator = ConditionalStyleGenerator(TINY, seed=0).eval()
+    with torch.no_grad():  # make the three styles visibly different
+        for module in generator.modules():
+            if isinstance(module, ConditionalInstanceNorm2d):
+                module.gamma.add_(torch.arange(3.0).view(3, 1))
+                module.beta.add_(torch.tensor([-0.5, 0.0, 0.5]).view(3, 1))
+    return StyliseLab(generator, size=64, live=True, **kwargs)
+
+
+def test_stylise_lab_paints_every_style_and_the_slider_mixes():
+    lab = _lab()
+    assert set(lab.paintings) == {"ink_wash", "oil", "ukiyoe"}
+    assert lab.photo.image.shape[-2] == 64 or lab.photo.image.shape[-1] == 64  # short side 64
+    before = lab.mix_view.value
+    lab.slider.value = 1.5  # half oil, half ukiyo-e
+    assert lab.mix_view.value != before and "50% oil" in lab.mix_caption.value
+    _, mixed = lab.mix(1.5)
+    torch.testing.assert_close(mixed, stylise.stylise(lab.generator, lab.photo.image, {"oil": 1, "ukiyoe": 1}))
+    torch.testing.assert_close(lab.mix(2.0)[1], lab.paintings["ukiyoe"])
+
+
+def test_stylise_lab_uploads_good_and_bad_files():
+    lab = _lab()
+    old_views = {k: v.value for k, v in lab.views.items()}
+    lab.upload.value = (
+        {"name": "notes.txt", "type": "text/plain", "size": 5, "content": memoryview(b"hello"), "last_modified": NOW},
+    )
+    assert "notes.txt" in lab.message.value and "not an image" in lab.message.value
+    assert {k: v.value for k, v in lab.views.items()} == old_views  # nothing changed
+    picture = np.zeros((80, 120, 3), np.uint8)
+    picture[:, 60:] = 255
+    lab.upload.value = (
+        {"name": "mine.png", "type": "image/png", "size": 1, "content": memoryview(png(picture)), "last_modified": NOW},
+    )
+    assert lab.photo.image.shape == (1, 3, 64, 96)
+    assert all(lab.views[k].value != old_views[k] for k in old_views)
+    assert "96x64 px" in lab.message.value
+
+
+def test_stylise_lab_static_figure_has_every_view():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    lab = _lab()
+    fig = lab.figure(mix_steps=5)
+    titles = [a.get_title() for a in fig.axes if a.get_title()]
+    assert titles[:4] == ["photo", "ink wash (shuimo)", "oil", "ukiyo-e"] and len(titles) == 9
+    assert fig.dpi >= 110

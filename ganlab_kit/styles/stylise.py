@@ -85,32 +85,31 @@ def read_upload(data: bytes, size: int = 256) -> Upload:
 
 
 def _to_rgb(image):
-    """RGB, saying what was converted: greyscale, palette, 16-bit, transparency onto white."""
+    """RGB (:func:`~ganlab_kit.styles.photos.image_to_rgb_array`), saying what was converted."""
     from PIL import Image
 
-    notes: list[str] = []
+    from .photos import image_to_rgb_array
+
     mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        array = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if mode.startswith("I;16") or array.max() > 255 else 255.0
-        image = Image.fromarray(np.clip(array / peak * 255.0, 0, 255).astype(np.uint8), "L")
-        notes.append(f"{mode} ({'16-bit' if peak > 255 else 'integer'}) greyscale scaled to 8 bits")
-        mode = "L"
-    if mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-        notes.append("palette image converted to RGB")
-        mode = image.mode
-    if mode in ("RGBA", "LA", "PA"):
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image.convert("RGBA")).convert("RGB")
-        notes.append("transparent areas put onto white (the alpha channel is dropped)")
-    elif mode in ("L", "1"):
-        image = image.convert("RGB")
-        notes.append("greyscale photo: the three colour channels are copies of its grey level")
+    notes = {
+        "L": "greyscale photo: the three colour channels are copies of its grey level",
+        "1": "black-and-white image converted to RGB",
+        "P": "palette image converted to RGB",
+        "RGBA": "transparent areas put onto white (the alpha channel is dropped)",
+        "LA": "greyscale with transparency: put onto white",
+        "PA": "palette with transparency: put onto white",
+        "CMYK": "CMYK converted to RGB",
+    }
+    said = []
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        said.append(f"{mode} greyscale (16-bit or wider) scaled to 8 bits")
+    elif mode == "P" and "transparency" in image.info:
+        said.append(notes["PA"])
+    elif mode in notes:
+        said.append(notes[mode])
     elif mode != "RGB":
-        image = image.convert("RGB")
-        notes.append(f"{mode} converted to RGB")
-    return image, notes
+        said.append(f"{mode} converted to RGB")
+    return Image.fromarray(image_to_rgb_array(image), "RGB"), said
 
 
 def load_style_generator(path: str | Path | None = None, device: str | torch.device = "cpu"):
