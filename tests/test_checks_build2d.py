@@ -191,3 +191,11 @@ def test_wrong_training_loops_fail(mistake):
     result = checks.check("train_toy_gan", lambda *args: _loop(*args, mistake=mistake))
     assert not result.passed, result.message
     assert "JS to the ring" in result.message
+
+
+def test_a_check_leaves_the_readers_random_stream_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    checks.check("make_toy_discriminator", build2d.make_toy_discriminator)
+    assert torch.equal(torch.rand(3), expected)
