@@ -199,3 +199,9 @@ def test_a_check_leaves_the_readers_random_stream_alone():
     torch.manual_seed(123)
     checks.check("make_toy_discriminator", build2d.make_toy_discriminator)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_the_reference_loop_clears_the_threshold_on_another_seed():
+    # seed 3 was the worst of seeds 0-7 when the threshold was chosen (JS 0.245; seed 0, the check's, 0.139)
+    _, result = build2d.run_training_loop(build2d.train_toy_gan, seed=3)
+    assert result["js"] <= build2d.LOOP_JS and result["modes_hit"] == 8, result
