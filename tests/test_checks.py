@@ -318,3 +318,41 @@ def test_generator_step_that_trains_d_is_caught():
 
     result = checks.check("cyclegan_generator_step", trains_d)
     assert not result.passed and "discriminators' weights changed" in result.message
+
+
+# ------------------------------------------------ a sum where a mean was meant (notebook 00's demo)
+def test_sum_for_mean_is_named_in_notebook_00s_demo():
+    result = checks.check("non_saturating_generator_loss", lambda f: F.softplus(-f).sum())
+    assert not result.passed
+    assert result.message.startswith("a sum where a mean was meant"), result.message
+    assert "32 times" in result.message and "dim 0" in result.message
+
+
+def test_sum_for_mean_is_named_for_a_two_input_loss():
+    result = checks.check("minimax_discriminator_loss", lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum())
+    assert not result.passed and result.message.startswith("a sum where a mean was meant"), result.message
+
+
+def test_mean_for_sum_over_the_last_axis_is_named():
+    result = checks.check("jensen_shannon", lambda p, q: checks.core._jensen_shannon(p, q) / p.shape[-1])
+    assert not result.passed and result.message.startswith("a mean where a sum was meant"), result.message
+    assert "1/30" in result.message and "dim 1" in result.message
+
+
+def test_sum_for_mean_over_several_dims_is_named():
+    ex = checks.Exercise(
+        name="mean_of_all",
+        task="mean of every value",
+        reference=lambda x: x.mean(),
+        random_inputs=lambda rng: (torch.randn(4, 3, 5, generator=rng),),
+        hint="",
+        solution="",
+    )
+    x = torch.randn(4, 3, 5)
+    expected = x.mean().double()
+    problem = checks.diagnose(x.sum(dim=(1, 2)).mean(), expected, (x,), ex)
+    assert problem.startswith("a sum where a mean was meant") and "15 times" in problem and "dims (1, 2)" in problem
+    problem = checks.diagnose(x.sum(), expected, (x,), ex)
+    assert "60 times" in problem and "dims (0, 1, 2)" in problem
+    # a factor that is no count of values is still a plain scale error
+    assert "sum where" not in checks.diagnose(7 * x.mean(), expected, (x,), ex)

@@ -17,11 +17,12 @@ never shown unless asked for.
 
 One module per notebook's exercises, each registering its own with :func:`register`:
 :mod:`.core` (the checker, and notebook 01's loss-math exercises), :mod:`.dcgan`
-(notebook 04), :mod:`.pix2pix` (notebook 06), :mod:`.cyclegan` (notebook 07). They are
+(notebook 04), :mod:`.pix2pix` (notebook 06), :mod:`.cyclegan` (notebook 07), :mod:`.build2d`
+(notebook 01's "Build your first GAN", judged by behaviour, with no stored cases). They are
 imported in that order, which the stored fixtures' random cases depend on.
 """
 
-from . import dcgan, pix2pix, cyclegan  # noqa: F401, I001  (registration order matters: see above)
+from . import dcgan, pix2pix, cyclegan, build2d  # noqa: F401, I001  (registration order matters: see above)
 from .core import (
     EXERCISES,
     FIXTURE_FILE,

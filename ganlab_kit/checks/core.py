@@ -4,6 +4,7 @@ and solutions, and notebook 01's exercises (the loss math). See the package docs
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -81,6 +82,10 @@ class Exercise:
     stored_inputs: Callable[[], list[tuple[torch.Tensor, ...]]] | None = None
     # The reference with the reader's signature, when ``call`` converts (see :func:`reference_for`).
     reader_reference: Callable[..., Any] | None = None
+    # For exercises judged by what the reader's code does rather than by values on inputs
+    # (build a net, write a training step or loop): ``behaviour(func) -> (passed, message)``
+    # replaces the stored and random cases; such exercises store no cases.
+    behaviour: Callable[[Callable[..., Any]], tuple[bool, str]] | None = None
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -166,6 +171,9 @@ def make_fixtures(seed: int = 2014) -> dict[str, list[dict[str, Any]]]:
     rng = torch.Generator().manual_seed(seed)
     out: dict[str, list[dict[str, Any]]] = {}
     for name, ex in EXERCISES.items():
+        if ex.behaviour is not None:
+            out[name] = []  # judged by behaviour: nothing stored
+            continue
         if ex.stored_inputs is not None:
             cases = ex.stored_inputs()
         else:
@@ -235,6 +243,48 @@ def _systematic_error(result: torch.Tensor, expected: torch.Tensor, ex: Exercise
     return None
 
 
+def _reduced_sizes(shape: tuple[int, ...]) -> list[tuple[int, tuple[int, ...]]]:
+    """``(size, dims)`` for every set of ``dims`` of ``shape`` whose sizes multiply to more than 1:
+    the number of values a sum over those dims adds up where a mean would divide by it."""
+    found: dict[int, tuple[int, ...]] = {}
+    for mask in range(1, 2 ** len(shape)):
+        dims = tuple(d for d in range(len(shape)) if mask >> d & 1)
+        size = int(np.prod([shape[d] for d in dims]))
+        if size > 1:
+            # the fewest dims giving this size (a size-1 dim adds nothing)
+            if size not in found or len(dims) < len(found[size]):
+                found[size] = dims
+    return sorted(found.items())
+
+
+def _sum_or_mean(result: torch.Tensor, expected: torch.Tensor, args: tuple[torch.Tensor, ...]) -> str | None:
+    """A sum where a mean was meant (or the reverse): ``result / expected`` is one constant equal
+    to the number of values over some dims of an input. A ratio that is such a count is named
+    from one number already (unlike any constant, which one number against another always has)."""
+    nonzero = expected.abs() > 1e-6
+    if not nonzero.any():
+        return None
+    ratio = result[nonzero] / expected[nonzero]
+    c = ratio.mean().item()
+    if not math.isfinite(c) or c == 0 or not torch.allclose(ratio, torch.full_like(ratio, c), rtol=1e-4, atol=0):
+        return None
+    for arg in args:
+        for size, dims in _reduced_sizes(tuple(arg.shape)):
+            where = f"dim {dims[0]}" if len(dims) == 1 else f"dims {dims}"
+            of = f"the input of shape {tuple(arg.shape)}"
+            if math.isclose(c, size, rel_tol=1e-4):
+                return (
+                    f"a sum where a mean was meant: your values are {size} times the answer, and {size} is the "
+                    f"number of values over {where} of {of}. Use .mean() instead of .sum() there."
+                )
+            if math.isclose(c, 1 / size, rel_tol=1e-4):
+                return (
+                    f"a mean where a sum was meant: your values are 1/{size} of the answer, and {size} is the "
+                    f"number of values over {where} of {of}. Use .sum() instead of .mean() there."
+                )
+    return None
+
+
 def diagnose(got: Any, expected: torch.Tensor, args: tuple[torch.Tensor, ...], ex: Exercise) -> str | None:
     """Return what is wrong with ``got`` for one case (in words), or ``None`` when it matches."""
     result = _as_tensor(got)
@@ -261,6 +311,9 @@ def diagnose(got: Any, expected: torch.Tensor, args: tuple[torch.Tensor, ...], e
         named = ex.explain(result, expected, args)
         if named:
             return named
+    reduction = _sum_or_mean(result, expected, args)
+    if reduction:
+        return reduction
     systematic = _systematic_error(result, expected, ex)
     if systematic:
         return systematic
@@ -278,6 +331,13 @@ def check(name: str, func: Callable[..., Any], *, random_trials: int = 3, seed: 
     if name not in EXERCISES:
         raise KeyError(f"no exercise named {name!r}; exercises: {', '.join(sorted(EXERCISES))}")
     ex = EXERCISES[name]
+    if ex.behaviour is not None:
+        try:
+            with torch.random.fork_rng(devices=[]):  # the checks seed torch; the reader's stream is left as it was
+                passed, message = ex.behaviour(func)
+        except Exception as exc:  # the student's code failing is a result, not a crash
+            return CheckResult(name, False, f"your code raised {type(exc).__name__}: {exc}")
+        return CheckResult(name, passed, message)
     stored = load_fixtures().get(name, [])
     cases: list[tuple[tuple[torch.Tensor, ...], torch.Tensor, str]] = []
     for case in stored:
