@@ -171,7 +171,7 @@ class StyliseLab:
         fig.tight_layout()
         return fig
 
-    def show(self):
+    def show(self) -> None:
         from IPython.display import display
 
         if self.live:
@@ -182,4 +182,3 @@ class StyliseLab:
             fig = self.figure()
             display(fig)
             plt.close(fig)
-        return self
