@@ -143,6 +143,13 @@ class Accelerator:
         if self.scaler is not None and state and state.get("grad_scaler"):
             self.scaler.load_state_dict(state["grad_scaler"])
 
+    def rank_and_world(self) -> tuple[int, int]:
+        """``(rank, world_size)`` of this process under DDP; ``(0, 1)`` otherwise. A run's
+        batch stream draws this rank's share of every global batch with them."""
+        if not self.distributed:
+            return 0, 1
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+
     @contextlib.contextmanager
     def no_sync(self, module: nn.Module) -> Iterator[None]:
         """Under DDP, a backward pass through ``module`` that must not all-reduce its

@@ -77,10 +77,11 @@ def dcgan_step(
     raw_discriminator: nn.Module | None = None,
     noise_generator: torch.Generator | None = None,
     accel: Accelerator | None = None,
+    z: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     r"""One discriminator update, then one generator update, on a batch ``real`` (B, C, H, W).
 
-    1. z ~ N(0, I) of shape (B, latent_dim); fakes = G(z).
+    1. z ~ N(0, I) of shape (B, latent_dim) (drawn with ``noise_generator`` unless given); fakes = G(z).
     2. Discriminator: minimise ``discriminator_loss(D(real), D(fakes.detach()), loss)``
        (+ ``hyper.gradient_penalty`` * GP for ``wasserstein``; 0 turns it off).
     3. Generator: minimise ``generator_loss(D(fakes), loss)``, scored by the *updated* D.
@@ -104,7 +105,8 @@ def dcgan_step(
     accel = accel or Accelerator(real.device)
     raw_generator = raw_generator if raw_generator is not None else unwrap(generator)
     raw_discriminator = raw_discriminator if raw_discriminator is not None else unwrap(discriminator)
-    z = torch.randn(real.shape[0], raw_generator.config.latent_dim, device=real.device, generator=noise_generator)
+    if z is None:
+        z = torch.randn(real.shape[0], raw_generator.config.latent_dim, device=real.device, generator=noise_generator)
 
     # ---- discriminator (critic) update
     with accel.autocast():
@@ -226,14 +228,22 @@ class DCGANRun(CheckpointMethods, PendingHyper[DCGANHyper]):
                 f"the data's images have shape {tuple(first.shape)} but the DCGAN expects {expected}; "
                 f"load the data at image_size={model.image_size} with {model.channels} channel(s)"
             )
-        rank, world_size = 0, 1
-        if self.config.distributed:  # each rank draws its own share of every global batch
-            rank, world_size = torch.distributed.get_rank(), torch.distributed.get_world_size()
+        rank, world_size = self.accel.rank_and_world()  # each rank draws its own share of every global batch
         return BatchStream(dataset, self.config.batch_size, seed=self.config.seed, rank=rank, world_size=world_size)
 
     def _next_real(self) -> torch.Tensor:
         """The next batch of real images (B, C, H, W) on the device."""
         return self.accel.to_device(next(self.stream)["image"])
+
+    def _next_noise(self, batch: int) -> torch.Tensor:
+        """This process's noise (batch, latent_dim). Under DDP every rank draws the noise of the
+        whole global batch (the same draw everywhere, from the same seed) and keeps its own
+        slice, as it does with the data: the ranks' fakes together are exactly those of one
+        process with the global batch. Alone, the draw is (batch, latent_dim) as always."""
+        rank, world_size = self.accel.rank_and_world()
+        latent = self.config.model.latent_dim
+        z = torch.randn(batch * world_size, latent, device=self.device, generator=self.noise_generator)
+        return z[rank * batch : (rank + 1) * batch]
 
     # ------------------------------------------------------------ protocol
     @property
@@ -258,17 +268,19 @@ class DCGANRun(CheckpointMethods, PendingHyper[DCGANHyper]):
     def step(self) -> dict[str, torch.Tensor]:
         """One training step on the next batch; the metrics of :func:`dcgan_step` (0-d tensors)."""
         self.apply_pending_hyper()
+        real = self._next_real()
         metrics = dcgan_step(
             self.generator_forward,
             self.discriminator_forward,
             self.generator_optimizer,
             self.discriminator_optimizer,
-            self._next_real(),
+            real,
             self._hyper,
             raw_generator=self.generator,
             raw_discriminator=self.discriminator,
             noise_generator=self.noise_generator,
             accel=self.accel,
+            z=self._next_noise(real.shape[0]),
         )
         self.steps_done += 1
         return metrics

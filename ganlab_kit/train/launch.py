@@ -198,8 +198,13 @@ def _style_sets(options: TrainOptions):
 
 def build_run(options: TrainOptions, context: DistributedContext):
     """The Run the options describe, on ``context.device``: the same objects the notebooks use."""
+    if options.batch_size % context.world_size:
+        raise TrainError(
+            f"--batch-size {options.batch_size} is the global batch: it must divide evenly among "
+            f"{context.world_size} processes"
+        )
     common = dict(
-        batch_size=options.batch_size,
+        batch_size=options.batch_size // context.world_size,  # each process's share of the global batch
         seed=options.seed,
         precision=options.precision,
         channels_last=options.channels_last,
@@ -215,10 +220,9 @@ def build_run(options: TrainOptions, context: DistributedContext):
         model = DCGANConfig(image_size=options.image_size, channels=channels, **width)
         config = DCGANRunConfig(model=model, distributed=context.distributed, **common)
         return DCGANRun(config, data, device=context.device)
-    if context.distributed:
-        raise TrainError(
-            f"multi-process training (torchrun) is implemented for dcgan; run {options.model} as one process"
-        )
+    if context.distributed and options.model == "cyclegan":
+        raise TrainError("multi-process training (torchrun) is implemented for dcgan and pix2pix; run cyclegan "
+                         "as one process")
     train, held_out = _style_sets(options)
     total = _total_steps(options, len(train))
     if options.model == "pix2pix":
@@ -232,6 +236,7 @@ def build_run(options: TrainOptions, context: DistributedContext):
             generator=UnetGeneratorConfig(downs=downs, **width),
             discriminator=PatchDiscriminatorConfig(in_channels=6, norm="batch", **width),
             total_steps=total,
+            distributed=context.distributed,
             **common,
         )
         return Pix2PixRun(config, train, device=context.device, held_out=held_out)

@@ -121,12 +121,13 @@ def pix2pix_step(
     # ---- generator update, through the just-updated discriminator
     set_requires_grad(raw_discriminator, False)
     try:
-        with accel.autocast():
-            g_logits = discriminator(torch.cat([source, fake], 1)).float()
-        adversarial = translation_generator_loss(g_logits, hyper.loss)
-        l1 = l1_loss(fake.float(), target.float())
-        g_loss = adversarial + hyper.l1_weight * l1
-        accel.backward(g_loss, generator_optimizer)
+        with accel.no_sync(discriminator):  # D's gradients are not wanted: nothing to all-reduce
+            with accel.autocast():
+                g_logits = discriminator(torch.cat([source, fake], 1)).float()
+            adversarial = translation_generator_loss(g_logits, hyper.loss)
+            l1 = l1_loss(fake.float(), target.float())
+            g_loss = adversarial + hyper.l1_weight * l1
+            accel.backward(g_loss, generator_optimizer)
     finally:
         set_requires_grad(raw_discriminator, True)
 
@@ -157,6 +158,7 @@ class Pix2PixRunConfig:
     total_steps / decay_steps: the learning-rate schedule (:func:`~.schedules.linear_decay`;
                      None: constant); decay_steps defaults to half of total_steps
     precision / channels_last / compile: how it is accelerated (:class:`~.accel.Accelerator`)
+    distributed:     wrap the nets in DDP (needs a process group; ``torchrun``); batch_size is global
     """
 
     image_size: int = 256
@@ -171,6 +173,7 @@ class Pix2PixRunConfig:
     precision: str = "fp32"
     channels_last: bool = False
     compile: bool = False
+    distributed: bool = False
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -244,10 +247,15 @@ class Pix2PixRun(CheckpointMethods, PendingHyper[Pix2PixHyper]):
         self.config = config
         self._hyper, self._pending_hyper = hyper, None
         self.accel = Accelerator(
-            device, precision=config.precision, channels_last=config.channels_last, compile=config.compile
+            device,
+            precision=config.precision,
+            channels_last=config.channels_last,
+            compile=config.compile,
+            distributed=config.distributed,
         )
         self.device = self.accel.device
-        self.stream = BatchStream(data, config.batch_size, seed=config.seed)
+        rank, world_size = self.accel.rank_and_world()  # each rank draws its share of every global batch
+        self.stream = BatchStream(data, config.batch_size, seed=config.seed, rank=rank, world_size=world_size)
         generator = self.accel.prepare(UnetGenerator.from_config(config.generator, seed=config.seed))
         discriminator = self.accel.prepare(PatchDiscriminator.from_config(config.discriminator, seed=config.seed + 1))
         self.generator, self.discriminator = generator.raw, discriminator.raw
