@@ -185,3 +185,55 @@ def test_visuals_use_the_given_generator_in_eval_mode():
     assert shadow.training  # put back in train mode
     assert torch.equal(run.visuals()["samples"], run.sample())
     assert not torch.equal(samples, run.sample())
+
+
+def test_generator_layers_are_the_generators_stack():
+    from ganlab_kit.nets.dcgan import generator_layers
+
+    config = tiny(32)
+    layers = generator_layers(config)
+    generator = DCGANGenerator(config)
+    assert [type(m) for m in layers] == [type(m) for m in generator.net]
+    x, sides = torch.zeros(2, 8, 1, 1), []
+    for layer in layers:
+        x = layer(x)
+        if isinstance(layer, torch.nn.ConvTranspose2d):
+            sides.append(tuple(x.shape[1:]))
+    assert sides == [(16, 4, 4), (8, 8, 8), (4, 16, 16), (1, 32, 32)]
+
+
+def test_peek_inputs_leaves_the_next_step_unchanged():
+    make = lambda: DCGANRun(DCGANRunConfig(model=tiny(16), batch_size=8), digits(16))
+    peeked, plain = make(), make()
+    real, z = peeked.peek_inputs()
+    assert real.shape == (8, 1, 16, 16) and z.shape == (8, 8)
+    assert [float(v) for v in peeked.step().values()] == [float(v) for v in plain.step().values()]
+    real_next, z_next = peeked.peek_inputs()
+    assert not torch.equal(real, real_next) and not torch.equal(z, z_next)  # the step did use them
+
+
+def test_hand_written_step_equals_the_runs_step():
+    """Notebook 04 writes the step out with the kit's losses and shows it equals DCGANRun.step."""
+    import copy
+
+    from ganlab_kit.losses import discriminator_loss, generator_loss
+
+    run = DCGANRun(DCGANRunConfig(model=tiny(16), batch_size=8), digits(16))
+    generator, discriminator = copy.deepcopy(run.generator), copy.deepcopy(run.discriminator)
+    g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    for _ in range(3):
+        real, z = run.peek_inputs()
+        fake = generator(z)
+        d_loss = discriminator_loss(discriminator(real), discriminator(fake.detach()))
+        d_opt.zero_grad()
+        d_loss.backward()
+        d_opt.step()
+        g_loss = generator_loss(discriminator(fake))
+        g_opt.zero_grad()
+        g_loss.backward()
+        g_opt.step()
+        run.step()
+    mine = {**generator.state_dict(), **{"d." + k: v for k, v in discriminator.state_dict().items()}}
+    kits = {**run.generator.state_dict(), **{"d." + k: v for k, v in run.discriminator.state_dict().items()}}
+    assert max((mine[k].float() - kits[k].float()).abs().max().item() for k in kits) < 1e-6

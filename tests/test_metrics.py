@@ -87,3 +87,26 @@ def test_nearest_neighbours_and_memorisation(digits):
     assert copies.ratio < 0.2 and copies.near_copies > 90
     # unseen real digits: as far from the training set as other unseen digits are
     assert 0.7 < fresh.ratio < 1.4 and fresh.near_copies < copies.near_copies / 2
+
+
+def test_held_out_comparison_tells_copies_from_a_learnt_distribution(digits):
+    order = torch.randperm(len(digits), generator=torch.Generator().manual_seed(0))
+    training, held_out, unseen = (digits.images[order[a:b]] for a, b in ((0, 600), (600, 1200), (1200, None)))
+    copies = metrics.held_out_comparison(training[:200] + 0.01 * torch.randn(200, 1, 16, 16), training, held_out)
+    learnt = metrics.held_out_comparison(unseen, training, held_out)
+    assert copies.reference_size == learnt.reference_size == 600
+    assert copies.closer_to_training > 0.9 and copies.ratio < 0.5
+    # real digits neither set contains: about as close to one set as to the other
+    assert 0.3 < learnt.closer_to_training < 0.7 and 0.8 < learnt.ratio < 1.25
+    with pytest.raises(ValueError, match="about as large"):
+        metrics.held_out_comparison(unseen, training[:100], held_out)
+
+
+def test_effective_classes_and_top_share():
+    even = metrics.count_classes(torch.arange(100) % 10, torch.ones(100))
+    assert even.effective_classes == pytest.approx(10.0) and even.top_share(3) == pytest.approx(0.3)
+    one = metrics.count_classes(torch.full((50,), 4), torch.ones(50))
+    assert one.effective_classes == pytest.approx(1.0) and one.top_share(1) == 1.0
+    three = metrics.count_classes(torch.tensor([1, 2, 3] * 30), torch.ones(90))
+    assert three.effective_classes == pytest.approx(3.0) and "effective 3.0" in str(three)
+    assert metrics.count_classes(torch.zeros(5), torch.zeros(5)).effective_classes == 0.0

@@ -25,12 +25,19 @@ from .digits import (
 )
 from .distances import frechet_distance, kernel_inception_distance, polynomial_mmd2
 from .image_quality import PSNR_CAP_DB, check_image_pair, fsim, psnr, ssim
-from .memorisation import MemorisationReport, memorisation_check, nearest_neighbours
+from .memorisation import (
+    HeldOutComparison,
+    MemorisationReport,
+    held_out_comparison,
+    memorisation_check,
+    nearest_neighbours,
+)
 from .style_scores import classify_styles, scores_table, style_network, style_transfer_scores
 
 __all__ = [
     "CLASSIFIER_SIZE",
     "FEATURE_NAME",
+    "HeldOutComparison",
     "PSNR_CAP_DB",
     "CoverageReport",
     "DigitClassifier",
@@ -40,6 +47,7 @@ __all__ = [
     "count_classes",
     "digit_classifier",
     "frechet_distance",
+    "held_out_comparison",
     "fsim",
     "kernel_inception_distance",
     "kit_features",

@@ -161,10 +161,26 @@ class CoverageReport:
     def fraction_covered(self) -> float:
         return self.covered / self.num_classes
 
+    @property
+    def effective_classes(self) -> float:
+        """exp(entropy) of the class shares of the confident images: 10 when all ten classes
+        are equally common, 1 when every image is one class, ~3 when three classes share
+        the images. 0 when no image is confident."""
+        counts = torch.tensor(self.counts, dtype=torch.float64)
+        if counts.sum() == 0:
+            return 0.0
+        shares = counts[counts > 0] / counts.sum()
+        return float(torch.exp(-(shares * shares.log()).sum()))
+
+    def top_share(self, k: int = 3) -> float:
+        """Fraction of the confident images that fall in the ``k`` most common classes."""
+        total = sum(self.counts)
+        return sum(sorted(self.counts, reverse=True)[:k]) / total if total else 0.0
+
     def __str__(self) -> str:
         bars = "  ".join(f"{c}:{n}" for c, n in enumerate(self.counts))
         covered = f"classes covered {self.covered}/{self.num_classes} (>= {self.min_count} each)"
-        return f"{covered}  [{bars}]  unsure: {self.unsure}"
+        return f"{covered}, effective {self.effective_classes:.1f}  [{bars}]  unsure: {self.unsure}"
 
 
 def count_classes(

@@ -81,29 +81,37 @@ class DCGANConfig:
         return {"architecture": "dcgan", **asdict(self)}
 
 
+def generator_layers(config: DCGANConfig) -> list[nn.Module]:
+    """The generator's layer stack, (B, latent_dim, 1, 1) -> (B, channels, size, size):
+    project-and-reshape to 4x4, then stride-2 blocks that double the side and halve the
+    channels, then the output block (no batch norm) and tanh. Notebook 04's exercise asks
+    the reader to write this list for 32x32 images."""
+    top = config.generator_width * 2 ** (config.num_blocks - 1)  # channels at 4x4
+    layers: list[nn.Module] = [
+        nn.ConvTranspose2d(config.latent_dim, top, 4, 1, 0, bias=False),  # 1x1 -> 4x4
+        nn.BatchNorm2d(top),
+        nn.ReLU(inplace=True),
+    ]
+    channels = top
+    for _ in range(config.num_blocks - 1):  # hidden upsampling blocks
+        layers += [
+            nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(channels // 2),
+            nn.ReLU(inplace=True),
+        ]
+        channels //= 2
+    # output block: no batch norm, tanh squashes to the data range [-1, 1]
+    layers += [nn.ConvTranspose2d(channels, config.channels, 4, 2, 1, bias=False), nn.Tanh()]
+    return layers
+
+
 class DCGANGenerator(nn.Module):
     """z (B, latent_dim) -> images (B, channels, size, size) in [-1, 1]."""
 
     def __init__(self, config: DCGANConfig) -> None:
         super().__init__()
         self.config = config
-        top = config.generator_width * 2 ** (config.num_blocks - 1)  # channels at 4x4
-        layers: list[nn.Module] = [
-            nn.ConvTranspose2d(config.latent_dim, top, 4, 1, 0, bias=False),  # 1x1 -> 4x4
-            nn.BatchNorm2d(top),
-            nn.ReLU(inplace=True),
-        ]
-        channels = top
-        for _ in range(config.num_blocks - 1):  # hidden upsampling blocks
-            layers += [
-                nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(channels // 2),
-                nn.ReLU(inplace=True),
-            ]
-            channels //= 2
-        # output block: no batch norm, tanh squashes to the data range [-1, 1]
-        layers += [nn.ConvTranspose2d(channels, config.channels, 4, 2, 1, bias=False), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*generator_layers(config))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() != 2 or z.shape[1] != self.config.latent_dim:

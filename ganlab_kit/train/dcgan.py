@@ -245,6 +245,21 @@ class DCGANRun(CheckpointMethods, PendingHyper[DCGANHyper]):
         z = torch.randn(batch * world_size, latent, device=self.device, generator=self.noise_generator)
         return z[rank * batch : (rank + 1) * batch]
 
+    @torch.no_grad()
+    def peek_inputs(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(real, z)``: the batch of real images (B, C, H, W) and the noise (B, latent_dim)
+        that the next :meth:`step` will use, without using them up (the data stream and the
+        noise generator are put back where they were). For checking a hand-written step
+        against the library's on the same inputs."""
+        stream_state, noise_state = self.stream.state_dict(), self.noise_generator.get_state()
+        try:
+            real = self._next_real()
+            z = self._next_noise(real.shape[0])
+        finally:
+            self.stream.load_state_dict(stream_state)
+            self.noise_generator.set_state(noise_state)
+        return real, z
+
     # ------------------------------------------------------------ protocol
     @property
     def modules(self) -> dict[str, nn.Module]:
