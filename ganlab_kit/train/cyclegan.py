@@ -12,6 +12,15 @@ photo to *some* plausible styled image; the cycle loss asks that G_BA(G_AB(a)) r
     D_A's loss: discriminator_loss(D_A(a), D_A(pool_A(G_BA(b))))    (LSGAN by default)
     D_B's loss: discriminator_loss(D_B(b), D_B(pool_B(G_AB(a))))
 
+Optional *culture constraints* (:mod:`ganlab_kit.styles.constraints`, in the spirit of
+ChipGAN) join the photo -> painting generator's loss, each switched on by a weight > 0:
+
+               + blank_space_weight   * blank_space_loss(a, G_AB(a))      (留白: light stays light)
+               + brush_edge_weight    * brush_edge_loss(a, G_AB(a))       (edges of input and output agree)
+               + ink_diffusion_weight * ink_diffusion_loss(G_AB(a), b)    (edge softness of domain B's batch)
+
+All three are off by default (weight 0: not computed, the step is the paper's).
+
 The discriminators see fakes through :class:`~.image_pool.ImagePool`\\ s of 50 past fakes.
 The update order is the paper's: both generators in one step, then D_A, then D_B.
 (The reference code calls the A -> B generator ``netG_A`` and the discriminator of domain B
@@ -37,15 +46,19 @@ from ..data import BatchStream
 from ..losses import cycle_loss, discriminator_loss, identity_loss, translation_generator_loss
 from ..nets.patchgan import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nets.resnet import ResnetGenerator, ResnetGeneratorConfig
+from ..styles.constraints import blank_space_loss, brush_edge_loss, ink_diffusion_loss
 from .accel import PRECISIONS, Accelerator, set_requires_grad, unwrap
 from .checkpoint import CheckpointMethods
 from .image_pool import ImagePool
 from .pix2pix import TRANSLATION_LOSSES
 from .run import (
+    BLANK_SPACE_LOSS,
+    BRUSH_EDGE_LOSS,
     D_FAKE,
     D_LOSS,
     D_REAL,
     G_LOSS,
+    INK_DIFFUSION_LOSS,
     PendingHyper,
     RunState,
     capture_state,
@@ -56,7 +69,7 @@ from .run import (
     validate_hyper,
 )
 from .schedules import check_schedule, linear_decay
-from .style_inputs import check_batch, check_dataset, fixed_batch
+from .style_inputs import check_batch, check_dataset, fixed_unpaired_batch
 
 MODEL = "cyclegan"
 MIN_DOMAIN_IMAGES = 2
@@ -75,6 +88,21 @@ class CycleGANHyper:
     cycle_weight: float = hyper_field(10.0, low=0.0, high=1000.0, help="lambda: weight of the cycle loss")
     identity_weight: float = hyper_field(
         5.0, low=0.0, high=1000.0, help="weight of the identity loss (the paper: 0.5 lambda)"
+    )
+    blank_space_weight: float = hyper_field(
+        0.0,
+        low=0.0,
+        high=1000.0,
+        help="留白 (blank space): light regions of the photo stay light in the painting (0: off)",
+    )
+    brush_edge_weight: float = hyper_field(
+        0.0, low=0.0, high=1000.0, help="brush edges: the edge maps of input photo and output agree (0: off)"
+    )
+    ink_diffusion_weight: float = hyper_field(
+        0.0,
+        low=0.0,
+        high=1000.0,
+        help="ink diffusion: the outputs' wet-edge softness statistic matches the painting domain's (0: off)",
     )
 
     def validate(self) -> None:
@@ -113,7 +141,9 @@ def cyclegan_step(
     whole generator objective), ``d_real`` / ``d_fake`` (mean sigmoid of both
     discriminators' patch logits on real images and on the pooled fakes they were trained
     on), ``d_A_loss``, ``d_B_loss``, ``adversarial_loss``, and the unweighted
-    ``cycle_loss`` and ``identity_loss``.
+    ``cycle_loss`` and ``identity_loss``; for each culture constraint whose weight is
+    > 0, its unweighted value (``blank_space_loss``, ``brush_edge_loss``,
+    ``ink_diffusion_loss``; absent when off).
     """
     if hyper.loss not in TRANSLATION_LOSSES:
         raise ValueError(f"unknown loss {hyper.loss!r} for CycleGAN; choose one of: {', '.join(TRANSLATION_LOSSES)}")
@@ -142,6 +172,10 @@ def cyclegan_step(
         else:
             identity = torch.zeros((), device=real_a.device)
         g_loss = adversarial + hyper.cycle_weight * cycle + hyper.identity_weight * identity
+        constraints = culture_constraints(real_a.float(), fake_b.float(), real_b.float(), hyper)
+        weights = constraint_weights(hyper)
+        for name, value in constraints.items():  # none while every weight is 0
+            g_loss = g_loss + weights[name] * value
         accel.backward(g_loss, generator_optimizer)
     finally:
         set_requires_grad(raw_a, True)
@@ -168,7 +202,34 @@ def cyclegan_step(
         "adversarial_loss": adversarial.detach(),
         "cycle_loss": cycle.detach(),
         "identity_loss": identity.detach(),
+        **{name: value.detach() for name, value in constraints.items()},
     }
+
+
+def constraint_weights(hyper: CycleGANHyper) -> dict[str, float]:
+    """Each culture constraint's weight in ``hyper``, by the constraint's metric name."""
+    return {
+        BLANK_SPACE_LOSS: hyper.blank_space_weight,
+        BRUSH_EDGE_LOSS: hyper.brush_edge_weight,
+        INK_DIFFUSION_LOSS: hyper.ink_diffusion_weight,
+    }
+
+
+def culture_constraints(
+    photos: torch.Tensor, paintings: torch.Tensor, reference: torch.Tensor, hyper: CycleGANHyper
+) -> dict[str, torch.Tensor]:
+    """The unweighted culture constraints on the photo -> painting translation whose weight
+    in ``hyper`` is > 0, by metric name (none is computed while all are off).
+
+    ``photos``: the generator's input a; ``paintings``: its output G_AB(a); ``reference``:
+    the real paintings b of the same step (the ink-diffusion statistic's target). All
+    ``(B, 3, H, W)`` in [-1, 1]."""
+    terms = {
+        BLANK_SPACE_LOSS: lambda: blank_space_loss(photos, paintings),
+        BRUSH_EDGE_LOSS: lambda: brush_edge_loss(photos, paintings),
+        INK_DIFFUSION_LOSS: lambda: ink_diffusion_loss(paintings, reference),
+    }
+    return {name: terms[name]() for name, weight in constraint_weights(hyper).items() if weight > 0}
 
 
 @dataclass
@@ -182,7 +243,8 @@ class CycleGANRunConfig:
                      the swapped direction is refused when loaded
     pool_size:       fakes each image pool keeps (the paper: 50; 0 turns the pools off)
     batch_size:      the paper's is 1
-    num_visuals:     images of each domain in the fixed held-out batch of ``visuals()``
+    num_visuals:     images of each domain in the fixed held-out batch of ``visuals()`` (each
+                     domain's own images, none twice)
     total_steps / decay_steps: the learning-rate schedule (None: constant)
     precision / channels_last / compile: how it is accelerated
     """
@@ -281,12 +343,13 @@ class CycleGANRun(CheckpointMethods, PendingHyper[CycleGANHyper]):
                         f"{MIN_DOMAIN_IMAGES} to learn a style rather than copy one picture. Add images to the folder."
                     )
             check_dataset(source, name=name, **checks)
-        visual_a, visual_b = fixed_batch(
+        unpaired_checks = {k: v for k, v in checks.items() if k != "paired"}
+        visual_a, visual_b = fixed_unpaired_batch(  # A and B each from its own domain, no image twice
             held_out if held_out is not None else data,
             config.num_visuals,
             config.seed + 3,
             name="the held-out data" if held_out is not None else "the training data",
-            **checks,
+            **unpaired_checks,
         )
 
         self.config = config

@@ -61,6 +61,10 @@ H = TypeVar("H")
 # Shared metric names. A model may add its own; it must not rename these.
 D_LOSS, G_LOSS, D_REAL, D_FAKE = "d_loss", "g_loss", "d_real", "d_fake"
 GRADIENT_PENALTY = "gradient_penalty"
+# Culture constraints (styles/constraints.py): unweighted terms that say what a style asks of
+# a translation, reported by a run only while their weight is on.
+BLANK_SPACE_LOSS, BRUSH_EDGE_LOSS, INK_DIFFUSION_LOSS = "blank_space_loss", "brush_edge_loss", "ink_diffusion_loss"
+CONSTRAINT_LOSSES = (BLANK_SPACE_LOSS, BRUSH_EDGE_LOSS, INK_DIFFUSION_LOSS)
 
 
 # --------------------------------------------------------------- hyperparameters

@@ -90,6 +90,37 @@ def fixed_batch(
     return torch.stack([it["A"] for it in items]).float(), torch.stack([it["B"] for it in items]).float()
 
 
+def fixed_unpaired_batch(
+    data: Dataset, count: int, seed: int, *, image_size: int, channels: int, model: str, name: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Like :func:`fixed_batch`, for unpaired data with ``domain_a`` / ``domain_b`` (an
+    :class:`~ganlab_kit.data.UnpairedDataset`): A and B are chosen *each from its own domain*,
+    without repeats, ``min(count, len(domain_a), len(domain_b))`` of each. (Items of an
+    unpaired set draw B with replacement, so a batch of items can show one painting twice.)
+    Any other data set: :func:`fixed_batch`."""
+    domain_a, domain_b = getattr(data, "domain_a", None), getattr(data, "domain_b", None)
+    if domain_a is None or domain_b is None:
+        return fixed_batch(
+            data, count, seed, image_size=image_size, channels=channels, model=model, paired=False, name=name
+        )
+    n = min(count, len(domain_a), len(domain_b))
+    chosen = []
+    for offset, domain in enumerate((domain_a, domain_b)):
+        order = torch.randperm(len(domain), generator=torch.Generator().manual_seed(seed + offset))
+        chosen.append(sorted(order[:n].tolist()))
+    items = [{"A": domain_a[i]["image"], "B": domain_b[j]["image"]} for i, j in zip(chosen[0], chosen[1], strict=True)]
+    for i, j, item in zip(chosen[0], chosen[1], items, strict=True):
+        check_item(
+            item,
+            image_size=image_size,
+            channels=channels,
+            model=model,
+            where=f"A image {i} / B image {j} of {name}",
+            paired=False,
+        )
+    return torch.stack([it["A"] for it in items]).float(), torch.stack([it["B"] for it in items]).float()
+
+
 def check_batch(batch: dict[str, torch.Tensor], expected: tuple[int, ...], model: str) -> None:
     """A batch's A and B must be (B, C, H, W) as configured; else a message naming both shapes."""
     for domain in ("A", "B"):

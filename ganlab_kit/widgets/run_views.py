@@ -8,6 +8,7 @@ run's optional ``visual_layout`` (rows of visual names)::
     # -> [["real_A", "fake_B", "rec_A"], ["real_B", "fake_A", "rec_B"]]
     chart_keys(session.history[-1])
     # -> {"losses": [...], "objective": ["g_loss"], "reconstruction": [...], "probabilities": [...]}
+    # (and "constraints": [...] while a CycleGAN's culture constraints are on)
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..train.run import D_FAKE, D_LOSS, D_REAL, G_LOSS
+from ..train.run import CONSTRAINT_LOSSES, D_FAKE, D_LOSS, D_REAL, G_LOSS
 
 CHART_TITLES = {
     "losses": "adversarial losses",
     "objective": "G's whole objective (weighted sum)",
     "reconstruction": "reconstruction (unweighted)",
+    "constraints": "culture constraints (unweighted)",
     "probabilities": "D(x) and D(G(z))",
 }
 
@@ -41,19 +43,24 @@ def chart_keys(metrics: dict[str, Any]) -> dict[str, list[str]]:
       (pix2pix: ``adversarial + 100 * l1``), which would flatten every other line;
     * ``"reconstruction"``: every other ``*_loss``, unweighted distances between images
       (``cycle_loss``, ``identity_loss``, ``l1_loss``);
+    * ``"constraints"``: the culture constraints a run reports while their weight is on
+      (``blank_space_loss``, ``brush_edge_loss``, ``ink_diffusion_loss``), unweighted: what
+      a style asks of the translation, kept apart from the distances to a target image;
     * ``"probabilities"``: ``d_real`` and ``d_fake``.
     """
     adversarial = "adversarial_loss" if "adversarial_loss" in metrics else G_LOSS
     losses = [k for k in (D_LOSS, adversarial) if k in metrics]
     losses += sorted(k for k in metrics if k.startswith("d_") and k.endswith("_loss") and k not in losses)
     objective = [G_LOSS] if adversarial != G_LOSS and G_LOSS in metrics else []
-    taken = set(losses) | set(objective)
+    constraints = [k for k in CONSTRAINT_LOSSES if k in metrics]
+    taken = set(losses) | set(objective) | set(constraints)
     reconstruction = sorted(k for k in metrics if k.endswith("_loss") and k not in taken)
     probabilities = [k for k in (D_REAL, D_FAKE) if k in metrics]
     groups = (
         ("losses", losses),
         ("objective", objective),
         ("reconstruction", reconstruction),
+        ("constraints", constraints),
         ("probabilities", probabilities),
     )
     return {name: keys for name, keys in groups if keys}
