@@ -138,6 +138,7 @@ def add_train_parser(sub) -> None:
     add("--width", type=int, help="channels of the nets' first layer (default: the model's)")
     add("--blocks", type=int, help="cyclegan: residual blocks per generator (the paper: 9 at 256 px)")
     add("--patches", type=int, default=256, help="built-in styles: training patches to render")
+    add("--pool-size", type=int, default=50, help="cyclegan: fakes each image pool keeps (0: no pools)")
     add("--device", help="cpu, cuda, cuda:1, mps (default: the best available, or GANLAB_DEVICE)")
     add("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
     add("--compile", action="store_true", help="torch.compile the nets")

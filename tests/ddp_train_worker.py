@@ -17,7 +17,11 @@ out = Path(sys.argv[1])
 steps = int(sys.argv[2])
 seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 model = sys.argv[4] if len(sys.argv) > 4 else "dcgan"
-sizes = {"dcgan": dict(data="digits", image_size=16, width=8), "pix2pix": dict(data="oil", image_size=32, width=4)}
+sizes = {
+    "dcgan": dict(data="digits", image_size=16, width=8),
+    "pix2pix": dict(data="oil", image_size=32, width=4),
+    "cyclegan": dict(data="oil", image_size=32, width=4, blocks=1, pool_size=0),
+}
 options = TrainOptions(
     model=model,
     out=out,

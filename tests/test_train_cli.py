@@ -4,7 +4,6 @@ and two-process DDP under torchrun on the CPU (gloo)."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from safetensors.torch import load_file
 
 from ganlab_kit import cli
 from ganlab_kit.train import launch
-from ganlab_kit.train.checkpoint import read_run_state
+from ganlab_kit.train.checkpoint import load_module_state, read_run_state
 from ganlab_kit.train.dcgan import DCGANRun
 from ganlab_kit.train.launch import DistributedContext, TrainError, TrainOptions, build_run, checkpoints, train
 
@@ -254,18 +253,16 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     )
 
 
-def _flat(path: Path) -> dict[str, torch.Tensor]:
-    # parameters only: batch-norm running statistics stay per process (see the test below)
-    return {k: v for k, v in load_file(str(path)).items() if v.is_floating_point() and "running" not in k}
-
-
-# How close two gloo processes come to one process with the same global batch, as a fraction of the
-# distance the one-process run moved from its initial weights in 4 steps. DCGAN and pix2pix normalise with
-# batch norm, whose statistics each process takes over its own share of the batch (DDP without
-# SyncBatchNorm, which needs a GPU), and pix2pix's dropout masks come from each process's own random
-# stream: so their gradients differ, and Adam's first steps, which move every weight by about the learning
-# rate whatever the gradient's size, turn small differences into large ones (measured: 0.62 and 0.82).
-DDP_TOLERANCE = {"dcgan": 0.8, "pix2pix": 1.0}
+# How close two gloo processes come to one process with the same global batch after 4 steps: the largest
+# difference of the trained nets' pictures (run.visuals(): outputs on the run's fixed inputs), as a fraction
+# of how far one process's pictures moved from the initial nets'. Outputs, not weights: a convolution's
+# bias just before an instance norm has no effect and a zero gradient up to rounding, which Adam turns
+# into full-size steps of random sign, so such weights differ while the nets compute the same thing.
+# CycleGAN (instance norm, no pools, equal shares of the batch) is the same computation under DDP: it
+# agrees to rounding (measured 8e-6). DCGAN and pix2pix normalise with batch norm, whose statistics each
+# process takes over its own share of the batch (DDP without SyncBatchNorm, which needs a GPU), and
+# pix2pix's dropout masks come from each process's own random stream: measured 0.07 and 0.22.
+DDP_TOLERANCE = {"cyclegan": 1e-4, "dcgan": 0.2, "pix2pix": 0.4}
 
 
 @pytest.mark.slow
@@ -273,7 +270,7 @@ DDP_TOLERANCE = {"dcgan": 0.8, "pix2pix": 1.0}
 def test_torchrun_two_gloo_processes_agree_and_match_one_process(tmp_path, model):
     """Two CPU processes under torchrun (gloo): both finish, their weights agree bit for bit, only
     rank 0 writes, and the result lies within the stated tolerance of one process with the same
-    global batch (see DDP_TOLERANCE for why it is not bit for bit)."""
+    global batch (DDP_TOLERANCE says how close, and why)."""
     steps = 4
     worker = ROOT / "tests" / "ddp_train_worker.py"
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533"]
@@ -292,24 +289,31 @@ def test_torchrun_two_gloo_processes_agree_and_match_one_process(tmp_path, model
         capture_output=True,
         timeout=300,
     )
-    rank0, rank1 = (_flat(tmp_path / "two" / f"rank{r}_of_2.safetensors") for r in (0, 1))
-    assert_same(rank0, rank1)
+    rank0, rank1 = (load_file(str(tmp_path / "two" / f"rank{r}_of_2.safetensors")) for r in (0, 1))
+    assert_same(*({k: v for k, v in w.items() if "running" not in k} for w in (rank0, rank1)))
     assert sorted(p.name for p in (tmp_path / "two" / "checkpoints").iterdir()) == [f"step{steps:07d}.safetensors"]
-    one = _flat(tmp_path / "one" / "rank0_of_1.safetensors")
-    start = build_run(worker_options(tmp_path / "init", model, steps), DistributedContext(0, 1, torch.device("cpu")))
-    initial = {f"{n}.{k}": v for n, m in start.modules.items() for k, v in m.state_dict().items()}
 
-    def distance(a, b):
-        return math.sqrt(sum(float(((a[k].float() - b[k].float()) ** 2).sum()) for k in a))
+    def pictures(weights=None):
+        run = build_run(worker_options(tmp_path / "x", model, steps), DistributedContext(0, 1, torch.device("cpu")))
+        for name, module in run.modules.items() if weights else ():
+            load_module_state(module, {k[len(name) + 1 :]: v for k, v in weights.items() if k.startswith(name + ".")})
+        return run.visuals()
 
-    moved = distance(one, {k: initial[k] for k in one})
-    assert moved > 0
-    assert distance(rank0, one) <= DDP_TOLERANCE[model] * moved
+    two, one = pictures(rank0), pictures(load_file(str(tmp_path / "one" / "rank0_of_1.safetensors")))
+    initial = pictures()
+    moved = max(float((one[k] - initial[k]).abs().max()) for k in one)
+    apart = max(float((two[k] - one[k]).abs().max()) for k in one)
+    assert moved > 1e-3
+    assert apart <= DDP_TOLERANCE[model] * moved
 
 
 def worker_options(out: Path, model: str, steps: int) -> TrainOptions:
     """The options tests/ddp_train_worker.py trains with (kept in step with it)."""
-    sizes = {"dcgan": dict(data="digits", image_size=16, width=8), "pix2pix": dict(data="oil", image_size=32, width=4)}
+    sizes = {
+        "dcgan": dict(data="digits", image_size=16, width=8),
+        "pix2pix": dict(data="oil", image_size=32, width=4),
+        "cyclegan": dict(data="oil", image_size=32, width=4, blocks=1, pool_size=0),
+    }
     return TrainOptions(
         model=model,
         out=out,

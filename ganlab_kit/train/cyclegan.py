@@ -155,31 +155,33 @@ def cyclegan_step(
     # ---- both generators
     set_requires_grad(raw_a, False)
     set_requires_grad(raw_b, False)
-    try:
-        with accel.autocast():
-            fake_b = generator_ab(real_a)  # (B, C, H, W): a photo in the style
-            reconstructed_a = generator_ba(fake_b)  # and back
-            fake_a = generator_ba(real_b)  # a styled image as a photo
-            reconstructed_b = generator_ab(fake_a)
-            adversarial = translation_generator_loss(
-                discriminator_b(fake_b).float(), hyper.loss
-            ) + translation_generator_loss(discriminator_a(fake_a).float(), hyper.loss)
+    # under DDP the discriminators' gradients are not wanted here: nothing of theirs to all-reduce
+    with accel.no_sync(discriminator_a), accel.no_sync(discriminator_b):
+        try:
+            with accel.autocast():
+                fake_b = generator_ab(real_a)  # (B, C, H, W): a photo in the style
+                reconstructed_a = generator_ba(fake_b)  # and back
+                fake_a = generator_ba(real_b)  # a styled image as a photo
+                reconstructed_b = generator_ab(fake_a)
+                adversarial = translation_generator_loss(
+                    discriminator_b(fake_b).float(), hyper.loss
+                ) + translation_generator_loss(discriminator_a(fake_a).float(), hyper.loss)
+                if hyper.identity_weight > 0:
+                    identity_b, identity_a = generator_ab(real_b), generator_ba(real_a)
+            cycle = cycle_loss(real_a.float(), reconstructed_a.float(), real_b.float(), reconstructed_b.float())
             if hyper.identity_weight > 0:
-                identity_b, identity_a = generator_ab(real_b), generator_ba(real_a)
-        cycle = cycle_loss(real_a.float(), reconstructed_a.float(), real_b.float(), reconstructed_b.float())
-        if hyper.identity_weight > 0:
-            identity = identity_loss(real_a.float(), identity_a.float(), real_b.float(), identity_b.float())
-        else:
-            identity = torch.zeros((), device=real_a.device)
-        g_loss = adversarial + hyper.cycle_weight * cycle + hyper.identity_weight * identity
-        constraints = culture_constraints(real_a.float(), fake_b.float(), real_b.float(), hyper)
-        weights = constraint_weights(hyper)
-        for name, value in constraints.items():  # none while every weight is 0
-            g_loss = g_loss + weights[name] * value
-        accel.backward(g_loss, generator_optimizer)
-    finally:
-        set_requires_grad(raw_a, True)
-        set_requires_grad(raw_b, True)
+                identity = identity_loss(real_a.float(), identity_a.float(), real_b.float(), identity_b.float())
+            else:
+                identity = torch.zeros((), device=real_a.device)
+            g_loss = adversarial + hyper.cycle_weight * cycle + hyper.identity_weight * identity
+            constraints = culture_constraints(real_a.float(), fake_b.float(), real_b.float(), hyper)
+            weights = constraint_weights(hyper)
+            for name, value in constraints.items():  # none while every weight is 0
+                g_loss = g_loss + weights[name] * value
+            accel.backward(g_loss, generator_optimizer)
+        finally:
+            set_requires_grad(raw_a, True)
+            set_requires_grad(raw_b, True)
 
     # ---- D_A, then D_B, each on a mix of new and pooled fakes
     def update(discriminator, optimizer, real, fake, pool):
@@ -247,6 +249,7 @@ class CycleGANRunConfig:
                      domain's own images, none twice)
     total_steps / decay_steps: the learning-rate schedule (None: constant)
     precision / channels_last / compile: how it is accelerated
+    distributed:     wrap the nets in DDP (needs a process group; ``torchrun``); batch_size is per process
     """
 
     image_size: int = 256
@@ -262,6 +265,7 @@ class CycleGANRunConfig:
     precision: str = "fp32"
     channels_last: bool = False
     compile: bool = False
+    distributed: bool = False
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -355,10 +359,15 @@ class CycleGANRun(CheckpointMethods, PendingHyper[CycleGANHyper]):
         self.config = config
         self._hyper, self._pending_hyper = hyper, None
         self.accel = Accelerator(
-            device, precision=config.precision, channels_last=config.channels_last, compile=config.compile
+            device,
+            precision=config.precision,
+            channels_last=config.channels_last,
+            compile=config.compile,
+            distributed=config.distributed,
         )
         self.device = self.accel.device
-        self.stream = BatchStream(data, config.batch_size, seed=config.seed)
+        rank, world_size = self.accel.rank_and_world()  # each rank draws its share of every global batch
+        self.stream = BatchStream(data, config.batch_size, seed=config.seed, rank=rank, world_size=world_size)
         seed = config.seed
         prepared = {
             "generator_AB": ResnetGenerator.from_config(config.generator, seed=seed),

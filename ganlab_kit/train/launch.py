@@ -70,6 +70,7 @@ class TrainOptions:
     width: int | None = None
     blocks: int | None = None
     patches: int = 256
+    pool_size: int = 50
     device: str | None = None
     precision: str = "fp32"
     compile: bool = False
@@ -98,6 +99,8 @@ class TrainOptions:
             raise TrainError(f"--steps must be at least 1, got {self.steps}")
         if self.epochs is not None and self.epochs <= 0:
             raise TrainError(f"--epochs must be positive, got {self.epochs}")
+        if self.pool_size < 0:
+            raise TrainError(f"--pool-size must be 0 or more, got {self.pool_size}")
         if self.workers < 0:
             raise TrainError(f"--workers must be 0 or more, got {self.workers}")
 
@@ -220,9 +223,6 @@ def build_run(options: TrainOptions, context: DistributedContext):
         model = DCGANConfig(image_size=options.image_size, channels=channels, **width)
         config = DCGANRunConfig(model=model, distributed=context.distributed, **common)
         return DCGANRun(config, data, device=context.device)
-    if context.distributed and options.model == "cyclegan":
-        raise TrainError("multi-process training (torchrun) is implemented for dcgan and pix2pix; run cyclegan "
-                         "as one process")
     train, held_out = _style_sets(options)
     total = _total_steps(options, len(train))
     if options.model == "pix2pix":
@@ -253,7 +253,9 @@ def build_run(options: TrainOptions, context: DistributedContext):
         generator=ResnetGeneratorConfig(**generator),
         discriminator=PatchDiscriminatorConfig(**width),
         domains=domains,
+        pool_size=options.pool_size,
         total_steps=total,
+        distributed=context.distributed,
         **common,
     )
     return CycleGANRun(config, train, device=context.device, held_out=held_out)

@@ -158,7 +158,7 @@ class Pix2PixRunConfig:
     total_steps / decay_steps: the learning-rate schedule (:func:`~.schedules.linear_decay`;
                      None: constant); decay_steps defaults to half of total_steps
     precision / channels_last / compile: how it is accelerated (:class:`~.accel.Accelerator`)
-    distributed:     wrap the nets in DDP (needs a process group; ``torchrun``); batch_size is global
+    distributed:     wrap the nets in DDP (needs a process group; ``torchrun``); batch_size is per process
     """
 
     image_size: int = 256
