@@ -129,8 +129,8 @@ class LineChart:
 
     @property
     def empty(self) -> bool:
-        """True while the chart has no point to draw (before the first step)."""
-        return self._steps.size == 0
+        """True while the chart has no line to draw: fewer than two points (before training)."""
+        return self._steps.size < 2
 
     def update(self, history: list[dict]) -> None:
         """Append the steps not seen yet and send a binned copy to the browser."""
