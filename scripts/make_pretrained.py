@@ -4,8 +4,10 @@
     python scripts/make_pretrained.py            # all of them (a few minutes on 2 CPU cores)
     python scripts/make_pretrained.py ring grid  # some of them
 
-Each model has the lab's default architecture (2 hidden layers of 32 for G and D,
-2-D gaussian noise), so a demo can start the lab from a trained state. Next to each
+Each model has GAN Lab's small architecture (2 hidden layers of 32 ReLU units for G and D,
+2-D gaussian noise; the lab's defaults until issue 10 made them 3 x 64 leaky ReLU), pinned
+here so that running this again reproduces the shipped files. A demo can start the lab
+from a trained state: the file carries its architecture, the lab builds it. Next to each
 ``<kind>.safetensors`` goes ``<kind>.json``: how it was trained and how good it is
 (KL / JS on a 30x30 grid, mode coverage for mixtures), measured on fresh samples.
 Seeded: running it again gives the same files on the same torch build. (The shipped
@@ -35,9 +37,17 @@ from ganlab_kit.train.run import hyper_to_dict  # noqa: E402
 STEPS = {"line": 2500, "gaussian_mixture": 2500, "ring": 4000, "grid": 6000, "two_moons": 4000, "spiral": 5000}
 
 
+# The shipped models' architecture and batch (the former lab defaults), pinned.
+MODEL = ToyModelConfig(
+    generator_layers=2, generator_neurons=32, discriminator_layers=2, discriminator_neurons=32, activation="relu"
+)
+
+
 def make(kind: str, seed: int = 0) -> dict:
-    hyper = Toy2DHyper(loss="non_saturating", optimizer="adam", discriminator_lr=1e-3, generator_lr=1e-3)
-    run = Toy2DRun(make_distribution(kind), ToyModelConfig(), hyper, seed=seed)
+    hyper = Toy2DHyper(
+        loss="non_saturating", optimizer="adam", discriminator_lr=1e-3, generator_lr=1e-3, batch_size=256
+    )
+    run = Toy2DRun(make_distribution(kind), MODEL, hyper, seed=seed)
     started = time.perf_counter()
     for _ in range(STEPS[kind]):
         run.step()

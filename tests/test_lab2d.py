@@ -222,3 +222,23 @@ def test_save_and_load_pretrained(tmp_path):
     assert "no pretrained model" in lab.bar.message.value
     lab.train(2)
     lab.close()
+
+
+def test_static_figure_has_no_empty_charts_and_is_projector_readable():
+    import matplotlib.pyplot as plt
+
+    lab = tiny_lab(live=False)
+    untrained = lab.figure()  # step 0: nothing to chart yet, so the field alone
+    assert len(untrained.axes) == 1 and "untrained" in untrained.axes[0].get_title()
+    lab.train(20)
+    trained = lab.figure()
+    assert len(trained.axes) == 5  # the field and four charts, each with lines
+    assert trained.dpi >= 110
+    for ax in trained.axes:
+        assert all(label.get_fontsize() >= 11 for label in ax.get_xticklabels() + ax.get_yticklabels())
+        legend = ax.get_legend()
+        assert legend is None or all(text.get_fontsize() >= 11 for text in legend.get_texts())
+    for ax in trained.axes[1:]:
+        assert ax.lines and all(len(line.get_xdata()) >= 2 for line in ax.lines)
+    plt.close("all")
+    lab.close()

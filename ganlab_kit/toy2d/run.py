@@ -48,7 +48,15 @@ VISUAL_SAMPLES = 512  # points in visuals()["samples"]
 
 @dataclass
 class Toy2DHyper:
-    """Training hyperparameters of a 2-D run; all may change while it trains."""
+    """Training hyperparameters of a 2-D run; all may change while it trains.
+
+    The defaults, with :class:`~ganlab_kit.toy2d.models.ToyModelConfig`'s, converge on the
+    ring within 2000 steps for 4 of 5 seeds (see there). Adam at 1e-3 for both networks is
+    fast enough to get there in 2000 steps; halving G's rate made it slower and no more
+    stable. A batch of 512 (not 256) halves the noise of each step's estimate, which is
+    what still throws a nearly converged run off one mode or two at the end; the tiny nets
+    make it cost little more time per step.
+    """
 
     loss: str = hyper_field("non_saturating", choices=LOSS_KINDS, help="adversarial loss")
     optimizer: str = hyper_field("adam", choices=OPTIMIZERS, help="a change starts the optimizers afresh")
@@ -57,7 +65,7 @@ class Toy2DHyper:
     # Adam's momentum terms; beta1 = 0.5 is the usual GAN choice (Radford et al.)
     betas: tuple[float, float] = hyper_field((0.5, 0.999), low=0.0, high=0.9999, help="Adam's (beta1, beta2)")
     discriminator_steps: int = hyper_field(1, low=1, high=100, help="k: D updates per G update")
-    batch_size: int = hyper_field(256, low=1, high=65536, help="points per batch")
+    batch_size: int = hyper_field(512, low=1, high=65536, help="points per batch")
     gradient_penalty: float = hyper_field(0.0, low=0.0, high=1000.0, help="lambda of WGAN-GP; 0 = off")
     r1: float = hyper_field(0.0, low=0.0, high=1000.0, help="gamma of R1; 0 = off")
 

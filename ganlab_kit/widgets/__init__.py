@@ -11,6 +11,9 @@ Shared by every lab:
 * :mod:`.hyper_controls` -- :class:`HyperControls`, one control per field of any run's
   hyperparameter dataclass (from its ``hyper_field`` metadata);
 * :mod:`.image_grid` -- :func:`to_grid` / :func:`png_bytes`, image batches as one picture;
+* :mod:`.snapshot` -- :class:`LabDisplay`, how a lab shows itself: the live widget and a PNG
+  of it in one output (static readers of a committed notebook see the picture), or the PNG
+  alone without a front end;
 * :mod:`.run_views` -- :func:`visual_rows` (a run's visuals in the rows of its optional
   ``visual_layout``) and :func:`chart_keys` (its metrics on few-line charts of one scale each).
 

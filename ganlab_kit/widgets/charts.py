@@ -127,6 +127,11 @@ class LineChart:
             start -= 1
         return history[start:]
 
+    @property
+    def empty(self) -> bool:
+        """True while the chart has no line to draw: fewer than two points (before training)."""
+        return self._steps.size < 2
+
     def update(self, history: list[dict]) -> None:
         """Append the steps not seen yet and send a binned copy to the browser."""
         fresh = self._new_entries(list(history[-20000:]) if len(history) > 20000 else history)
@@ -166,7 +171,7 @@ class LineChart:
             fig, ax = plt.subplots(figsize=(self.widget.width / 100, self.widget.height / 100 + 0.4))
         x, y = self.binned()
         for i, key in enumerate(self.keys):
-            ax.plot(x, y[i], color=PALETTE[i % len(PALETTE)], label=key, lw=1.2)
+            ax.plot(x, y[i], color=PALETTE[i % len(PALETTE)], label=key, lw=1.5)
         # Projector-readable: titles 12 pt, labels, ticks and legends 11 pt.
         ax.set_title(self.title, fontsize=12)
         ax.set_xlabel("step", fontsize=11)

@@ -40,6 +40,7 @@ from ..runtime import frontend_attached
 from ..train.checkpoint import CheckpointError, CheckpointMismatch, load_run
 from .image_grid import png_bytes, to_grid
 from .run_views import caption_label, grid_class, visual_rows
+from .snapshot import LabDisplay
 
 SUFFIX = ".safetensors"
 
@@ -257,11 +258,15 @@ class CheckpointCompare:
         return fig
 
     def show(self) -> None:
-        """Live: display the widget. Static: the problems as text, then the figure."""
+        """Live: display the widget (with a PNG of it for static readers, see :mod:`.snapshot`).
+        Static: the problems as text, then the figure."""
         from IPython.display import display
 
         if self.live:
-            display(self.widget)
+            if self.entries:
+                LabDisplay(self.widget, self.figure, self.__repr__).show(live=True)
+            else:
+                display(self.widget)
             return
         for problem in self.problems:
             print(problem)

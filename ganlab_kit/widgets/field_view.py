@@ -217,7 +217,7 @@ class FieldView:
         from matplotlib.colors import LinearSegmentedColormap
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(4.2, 4.2))
+            _, ax = plt.subplots(figsize=(5.0, 5.0), dpi=110)
         layers = self.widget.layers
         low, high = frame.extent
         if layers.get("heatmap"):
@@ -261,6 +261,7 @@ class FieldView:
         ax.set_xlim(low, high)
         ax.set_ylim(low, high)
         ax.set_aspect("equal")
-        ax.set_title(title or f"step {frame.step}", fontsize=9)
-        ax.tick_params(labelsize=7)
+        # Projector-readable, like the charts: title 12 pt, ticks 11 pt.
+        ax.set_title(title or f"step {frame.step}", fontsize=12)
+        ax.tick_params(labelsize=11)
         return ax.figure

@@ -51,6 +51,7 @@ from .latent_explorer import LatentExplorer  # kept importable from here (in __a
 from .refresh import ViewRefresher
 from .run_views import CHART_TITLES, caption_label, chart_keys, grid_class, visual_rows
 from .shadow import ShadowModules
+from .snapshot import LabDisplay
 
 __all__ = [
     "ImageLab",
@@ -177,6 +178,7 @@ class ImageLab:
             ]
         )
         self.refresher.draw_now()  # step 0: what the untrained networks make (the first snapshot)
+        self.view = LabDisplay(self.widget, self.figure, self.__repr__)
 
     # ---------------------------------------------------------------- training
     def _run_guards(self, history: list[dict]) -> str | None:
@@ -207,6 +209,7 @@ class ImageLab:
         while self.session.running and (timeout is None or time.perf_counter() - start < timeout):
             time.sleep(0.05)
         self.refresher.draw_now()
+        self.view.refresh()  # the live output's picture follows the training
 
     def reset(self) -> None:
         """A fresh run from ``make_run()``: new networks, step 0, snapshots and charts
@@ -378,19 +381,12 @@ class ImageLab:
             self.refresher.start()
 
     def show(self) -> None:
-        """Live: display the widget and start redrawing. Static: display a matplotlib
-        figure of every grid and chart (as the 2-D lab does)."""
-        from IPython.display import display
-
+        """Live: display the widget and start redrawing, with a PNG of the lab in the same
+        output for static readers. Static: the PNG alone, a figure of every grid and chart
+        (as the 2-D lab does; see :mod:`.snapshot`)."""
+        self.view.show(self.live)
         if self.live:
-            display(self.widget)
             self.start_views()
-            return
-        import matplotlib.pyplot as plt
-
-        figure = self.figure()
-        display(figure)
-        plt.close(figure)
 
     def figure(self):
         """A matplotlib figure of the grids shown now and the charts, readable on a projector."""
@@ -428,6 +424,7 @@ class ImageLab:
         """Stop training and redrawing, give back the torch thread setting; nothing keeps running."""
         self.refresher.stop()
         self.session.close()
+        self.view.refresh(closing=True)  # a live output keeps the last picture
         self._threads.release()
 
     def __repr__(self) -> str:

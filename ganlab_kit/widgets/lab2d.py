@@ -21,7 +21,6 @@ from typing import Any
 
 import ipywidgets as widgets
 import torch
-from IPython.display import display
 
 from ..runtime import frontend_attached, limit_torch_threads
 from ..toy2d.data import make_distribution, points_distribution, sample_noise
@@ -38,6 +37,7 @@ from .field_view import FieldView
 from .lab2d_panels import DRAWN, LabPanels
 from .refresh import ViewRefresher
 from .shadow import ShadowModules
+from .snapshot import LabDisplay
 
 DIVERGENCE_EVERY_FRAMES = 4  # KL / JS need 1024 generated points: measure every 4th frame
 
@@ -102,6 +102,7 @@ class GanLab2D:
             [self.bar.widget, widgets.HBox([self.field.widget, charts]), self.panels.layer_row, self.panels.widget]
         )
         self.widget.add_class("ganlab-lab2d")
+        self.view = LabDisplay(self.widget, self.figure, self.__repr__)
 
     # ------------------------------------------------------------ training
     def _train_step(self) -> dict:
@@ -139,6 +140,7 @@ class GanLab2D:
         while self.session.running and (timeout is None or time.perf_counter() - start < timeout):
             time.sleep(0.05)
         self.refresher.draw_now()
+        self.view.refresh()  # the live output's picture follows the training
 
     def set_hyper(self, **changes) -> None:
         """Change training hyperparameters; validated now, used from the next step on."""
@@ -279,38 +281,41 @@ class GanLab2D:
 
     # ------------------------------------------------------------ display
     def figure(self):
-        """A matplotlib figure of the field and the charts (what nbval shows)."""
+        """A matplotlib figure of the field and the charts (what a static reader sees).
+
+        Before the first step the charts have nothing to draw: the field alone is shown.
+        """
         import matplotlib.pyplot as plt
 
         self.refresher.draw_now()
-        figure = plt.figure(figsize=(10, 4.4))
-        grid = figure.add_gridspec(2, 3, width_ratios=[1.3, 1, 1])
-        self.field.figure(
-            self.frame,
-            ax=figure.add_subplot(grid[:, 0]),
-            title=f"{self.run.distribution.name}, step {self.session.step_count}",
-        )
-        for index, name in enumerate(self.charts if self._num_modes() else list(self.charts)[:3]):
+        title = f"{self.run.distribution.name}, step {self.session.step_count}"
+        names = [name for name in self.charts if name != "coverage" or self._num_modes()]
+        names = [name for name in names if not self.charts[name].empty]
+        if not names:
+            figure, ax = plt.subplots(figsize=(5.2, 5.2), dpi=110)
+            self.field.figure(self.frame, ax=ax, title=f"{title} (untrained)")
+            figure.tight_layout()
+            return figure
+        figure = plt.figure(figsize=(13, 6.2), dpi=110)
+        grid = figure.add_gridspec(2, 3, width_ratios=[1.25, 1, 1])
+        self.field.figure(self.frame, ax=figure.add_subplot(grid[:, 0]), title=title)
+        for index, name in enumerate(names):
             self.charts[name].figure(ax=figure.add_subplot(grid[index % 2, 1 + index // 2]))
         figure.tight_layout()
         return figure
 
     def show(self) -> None:
-        """Live widgets (and start the refresher) with a front end; else a static figure."""
+        """Live: the widgets (and start the refresher), with a PNG of the lab in the same
+        output for static readers. Without a front end: the PNG alone (see :mod:`.snapshot`)."""
+        self.view.show(self.live)
         if self.live:
-            display(self.widget)
             self.refresher.start()
-        else:
-            import matplotlib.pyplot as plt
-
-            figure = self.figure()
-            display(figure)
-            plt.close(figure)
 
     def close(self) -> None:
         """Stop the refresher and the training, close the widgets. Nothing keeps running."""
         self.refresher.stop()
         self.session.close()
+        self.view.refresh(closing=True)  # a live output keeps the last picture, not a dead widget
         self.widget.close()
         self._threads.release()
 
