@@ -291,3 +291,41 @@ def test_stylise_lab_static_figure_has_every_view():
     titles = [a.get_title() for a in fig.axes if a.get_title()]
     assert titles[:4] == ["photo", "ink wash (shuimo)", "oil", "ukiyo-e"] and len(titles) == 9
     assert fig.dpi >= 110
+
+
+def test_stylise_lab_shows_a_picture_beside_the_widget(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ganlab_kit.widgets import snapshot
+
+    shown = []
+    monkeypatch.setattr(snapshot, "display", lambda bundle, **kwargs: shown.append(bundle))
+    lab = _lab()
+    lab.show()  # live: the widget view and its PNG in one bundle
+    lab.live = False
+    lab.show()  # static: the PNG alone
+    assert "image/png" in shown[0] and snapshot.WIDGET_VIEW in shown[0]
+    assert "image/png" in shown[1] and snapshot.WIDGET_VIEW not in shown[1]
+
+
+def test_the_shipped_generator_is_small_documented_and_paints_three_different_styles():
+    path = stylise.PRETRAINED_DIR / stylise.GENERATOR_FILE
+    assert path.stat().st_size <= 10 * 1024 * 1024
+    info = json.loads(path.with_suffix(".json").read_text())
+    assert info["command"].startswith("python scripts/make_style_generator.py")
+    assert {"steps", "seed", "batch_size"} <= set(info["training"])
+    assert set(info["data"]["held_out_photos"]).isdisjoint(info["data"]["train_photos"])
+    for scores in info["scores_held_out"].values():
+        assert set(scores) == {"ink_wash", "oil", "ukiyoe"}
+    generator = load_style_generator()
+    photo = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    paintings = {name: stylise.stylise(generator, photo, name) for name in generator.styles}
+    for a in paintings:
+        for b in paintings:
+            if a < b:
+                assert (paintings[a] - paintings[b]).abs().mean() > 0.02, (a, b)
+    grey = paintings["ink_wash"]  # ink wash has no colour: its channels nearly agree
+    assert (grey - grey.mean(1, keepdim=True)).abs().mean() < (
+        paintings["oil"] - paintings["oil"].mean(1, keepdim=True)
+    ).abs().mean()

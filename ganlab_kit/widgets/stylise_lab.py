@@ -172,13 +172,9 @@ class StyliseLab:
         return fig
 
     def show(self) -> None:
-        from IPython.display import display
+        """Live: the widget, with a PNG of the same views beside it for readers without widgets
+        (:class:`~ganlab_kit.widgets.snapshot.LabDisplay`); without a front end: the PNG alone."""
+        from .snapshot import LabDisplay
 
-        if self.live:
-            display(self.widget)
-        else:
-            import matplotlib.pyplot as plt
-
-            fig = self.figure()
-            display(fig)
-            plt.close(fig)
+        self.display = LabDisplay(self.widget, self.figure, lambda: f"StyliseLab({', '.join(self.styles)})")
+        self.display.show(self.live)
