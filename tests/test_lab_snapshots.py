@@ -86,3 +86,17 @@ def test_every_lab_output_holds_a_png_and_no_widget_state_is_stored(live):
     assert (WIDGET_VIEW in image[0]) is live
     assert "step 30" in closed[0]["text/plain"] or not live  # updated in place when it closed
     assert "5" in nb.cells[5].outputs[0]["text"]
+
+
+def test_show_widget_gives_static_readers_html_and_live_readers_the_widget(monkeypatch):
+    import ipywidgets as widgets
+
+    from ganlab_kit.widgets import snapshot
+
+    shown = []
+    monkeypatch.setattr(snapshot, "display", lambda bundle, **kwargs: shown.append(bundle))
+    button = widgets.Button(description="Click me")
+    snapshot.show_widget(button, "<button>Click me</button>", live=True)
+    snapshot.show_widget(button, "<button>Click me</button>", live=False)
+    assert snapshot.WIDGET_VIEW in shown[0] and shown[0]["text/html"] == "<button>Click me</button>"
+    assert snapshot.WIDGET_VIEW not in shown[1] and "children=" not in shown[1]["text/plain"]

@@ -88,3 +88,21 @@ class LabDisplay:
             self.handle.update(self.bundle(with_widget=not closing), raw=True)
             if closing:
                 self.handle = None
+
+
+def show_widget(widget, fallback_html: str, live: bool | None = None) -> None:
+    """Display a plain widget (no lab figure to draw) so that static readers see ``fallback_html``.
+
+    live (default: :func:`~ganlab_kit.runtime.frontend_attached`): the widget's view with the HTML
+    beside it in one bundle (Jupyter draws the widget; GitHub, nbviewer and nbconvert the HTML).
+    Not live: the HTML alone, so the stored notebook holds no widget view that needs state.
+    """
+    from ..runtime import frontend_attached
+
+    live = frontend_attached() if live is None else bool(live)
+    bundle: dict[str, Any] = {"text/html": fallback_html, "text/plain": "(a widget: it works in a live Jupyter)"}
+    if live:
+        view = widget._repr_mimebundle_().get(WIDGET_VIEW)
+        if view is not None:
+            bundle[WIDGET_VIEW] = view
+    display(bundle, raw=True)
