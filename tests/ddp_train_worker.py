@@ -2,7 +2,7 @@
 (what ``ganlab-kit train`` calls), then let every rank write its own weights so the test can compare
 ranks (the CLI itself writes from rank 0 only).
 
-    python tests/ddp_train_worker.py OUT STEPS [SEED] [MODEL]      # MODEL: dcgan (default) or pix2pix
+    python tests/ddp_train_worker.py OUT STEPS [SEED] [MODEL]      # MODEL: dcgan (default), pix2pix, cyclegan
 """
 
 import os
@@ -10,32 +10,15 @@ import sys
 from pathlib import Path
 
 from safetensors.torch import save_file
+from test_train_cli import worker_options  # this file's folder is on sys.path when run as a script
 
-from ganlab_kit.train.launch import TrainOptions, train
+from ganlab_kit.train.launch import train
 
 out = Path(sys.argv[1])
 steps = int(sys.argv[2])
 seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 model = sys.argv[4] if len(sys.argv) > 4 else "dcgan"
-sizes = {
-    "dcgan": dict(data="digits", image_size=16, width=8),
-    "pix2pix": dict(data="oil", image_size=32, width=4),
-    "cyclegan": dict(data="oil", image_size=32, width=4, blocks=1, pool_size=0),
-}
-options = TrainOptions(
-    model=model,
-    out=out,
-    batch_size=8,
-    steps=steps,
-    sample_every=steps,
-    checkpoint_every=steps,
-    progress=False,
-    device="cpu",
-    seed=seed,
-    patches=16,
-    **sizes[model],
-)
-result = train(options)
+result = train(worker_options(out, model, steps, seed))
 rank = int(os.environ.get("RANK", "0"))
 weights = {
     f"{name}.{key}": value.detach().clone().contiguous()

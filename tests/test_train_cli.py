@@ -307,8 +307,8 @@ def test_torchrun_two_gloo_processes_agree_and_match_one_process(tmp_path, model
     assert apart <= DDP_TOLERANCE[model] * moved
 
 
-def worker_options(out: Path, model: str, steps: int) -> TrainOptions:
-    """The options tests/ddp_train_worker.py trains with (kept in step with it)."""
+def worker_options(out: Path, model: str, steps: int, seed: int = 0) -> TrainOptions:
+    """The tiny runs tests/ddp_train_worker.py trains (it imports this)."""
     sizes = {
         "dcgan": dict(data="digits", image_size=16, width=8),
         "pix2pix": dict(data="oil", image_size=32, width=4),
@@ -323,7 +323,7 @@ def worker_options(out: Path, model: str, steps: int) -> TrainOptions:
         checkpoint_every=steps,
         progress=False,
         device="cpu",
-        seed=0,
+        seed=seed,
         patches=16,
         **sizes[model],
     )

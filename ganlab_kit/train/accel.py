@@ -143,6 +143,26 @@ class Accelerator:
         if self.scaler is not None and state and state.get("grad_scaler"):
             self.scaler.load_state_dict(state["grad_scaler"])
 
+    @classmethod
+    def for_run(cls, config, device: torch.device | str = "cpu") -> Accelerator:
+        """The accelerator a run's config asks for: its ``precision``, ``channels_last``,
+        ``compile`` and (where the config has it) ``distributed`` fields."""
+        return cls(
+            device,
+            precision=config.precision,
+            channels_last=config.channels_last,
+            compile=config.compile,
+            distributed=getattr(config, "distributed", False),
+        )
+
+    def batch_stream(self, dataset, batch_size: int, seed: int):
+        """A run's :class:`~ganlab_kit.data.BatchStream`: under DDP this process's share of
+        every global batch (``batch_size`` per process), alone the whole batch."""
+        from ..data import BatchStream
+
+        rank, world_size = self.rank_and_world()
+        return BatchStream(dataset, batch_size, seed=seed, rank=rank, world_size=world_size)
+
     def rank_and_world(self) -> tuple[int, int]:
         """``(rank, world_size)`` of this process under DDP; ``(0, 1)`` otherwise. A run's
         batch stream draws this rank's share of every global batch with them."""

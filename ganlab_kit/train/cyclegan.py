@@ -42,7 +42,6 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data import BatchStream
 from ..losses import cycle_loss, discriminator_loss, identity_loss, translation_generator_loss
 from ..nets.patchgan import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nets.resnet import ResnetGenerator, ResnetGeneratorConfig
@@ -358,16 +357,9 @@ class CycleGANRun(CheckpointMethods, PendingHyper[CycleGANHyper]):
 
         self.config = config
         self._hyper, self._pending_hyper = hyper, None
-        self.accel = Accelerator(
-            device,
-            precision=config.precision,
-            channels_last=config.channels_last,
-            compile=config.compile,
-            distributed=config.distributed,
-        )
+        self.accel = Accelerator.for_run(config, device)
         self.device = self.accel.device
-        rank, world_size = self.accel.rank_and_world()  # each rank draws its share of every global batch
-        self.stream = BatchStream(data, config.batch_size, seed=config.seed, rank=rank, world_size=world_size)
+        self.stream = self.accel.batch_stream(data, config.batch_size, config.seed)
         seed = config.seed
         prepared = {
             "generator_AB": ResnetGenerator.from_config(config.generator, seed=seed),

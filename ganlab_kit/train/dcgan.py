@@ -189,13 +189,7 @@ class DCGANRun(CheckpointMethods, PendingHyper[DCGANHyper]):
         validate_hyper(hyper)
         self.config = config
         self._hyper, self._pending_hyper = hyper, None
-        self.accel = Accelerator(
-            device,
-            precision=config.precision,
-            channels_last=config.channels_last,
-            compile=config.compile,
-            distributed=config.distributed,
-        )
+        self.accel = Accelerator.for_run(config, device)
         self.device = self.accel.device
         self.stream = self._make_stream(data)
         # plain networks and optimizers first, then accel wraps them for forward passes
@@ -228,8 +222,7 @@ class DCGANRun(CheckpointMethods, PendingHyper[DCGANHyper]):
                 f"the data's images have shape {tuple(first.shape)} but the DCGAN expects {expected}; "
                 f"load the data at image_size={model.image_size} with {model.channels} channel(s)"
             )
-        rank, world_size = self.accel.rank_and_world()  # each rank draws its own share of every global batch
-        return BatchStream(dataset, self.config.batch_size, seed=self.config.seed, rank=rank, world_size=world_size)
+        return self.accel.batch_stream(dataset, self.config.batch_size, self.config.seed)
 
     def _next_real(self) -> torch.Tensor:
         """The next batch of real images (B, C, H, W) on the device."""

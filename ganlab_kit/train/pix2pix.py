@@ -30,7 +30,6 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data import BatchStream
 from ..losses import discriminator_loss, l1_loss, translation_generator_loss
 from ..nets.patchgan import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nets.unet import UnetGenerator, UnetGeneratorConfig
@@ -246,16 +245,9 @@ class Pix2PixRun(CheckpointMethods, PendingHyper[Pix2PixHyper]):
 
         self.config = config
         self._hyper, self._pending_hyper = hyper, None
-        self.accel = Accelerator(
-            device,
-            precision=config.precision,
-            channels_last=config.channels_last,
-            compile=config.compile,
-            distributed=config.distributed,
-        )
+        self.accel = Accelerator.for_run(config, device)
         self.device = self.accel.device
-        rank, world_size = self.accel.rank_and_world()  # each rank draws its share of every global batch
-        self.stream = BatchStream(data, config.batch_size, seed=config.seed, rank=rank, world_size=world_size)
+        self.stream = self.accel.batch_stream(data, config.batch_size, config.seed)
         generator = self.accel.prepare(UnetGenerator.from_config(config.generator, seed=config.seed))
         discriminator = self.accel.prepare(PatchDiscriminator.from_config(config.discriminator, seed=config.seed + 1))
         self.generator, self.discriminator = generator.raw, discriminator.raw

@@ -27,7 +27,6 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data import BatchStream
 from ..losses import l1_loss
 from ..nets.conditional import ConditionalStyleGenerator, StyleGeneratorConfig
 from ..styles.constraints import luminance, sobel_magnitude
@@ -146,11 +145,9 @@ class StyliseRun(CheckpointMethods, PendingHyper[StyliseHyper]):
             raise ValueError(f"the data's images are {tuple(first.shape)}; the run expects {expected}")
         self.config = config
         self._hyper, self._pending_hyper = hyper, None
-        self.accel = Accelerator(
-            device, precision=config.precision, channels_last=config.channels_last, compile=config.compile
-        )
+        self.accel = Accelerator.for_run(config, device)
         self.device = self.accel.device
-        self.stream = BatchStream(data, config.batch_size, seed=config.seed)
+        self.stream = self.accel.batch_stream(data, config.batch_size, config.seed)
         prepared = self.accel.prepare(ConditionalStyleGenerator(config.generator, seed=config.seed))
         self.generator, self.generator_forward = prepared.raw, prepared.forward
         self.optimizer = torch.optim.Adam(self.generator.parameters(), lr=hyper.generator_lr, betas=hyper.betas)
