@@ -212,3 +212,13 @@ def test_ukiyoe_dark_building_under_a_sky_is_not_sky():
     tower = labels[32:92, 52:76]
     assert not bool(torch.isin(tower, sky_inks).any())
     assert bool(torch.isin(labels[2:12, 2:40], sky_inks).all())  # the sky itself still is
+
+
+def test_renderers_refuse_images_outside_zero_one_with_a_hint():
+    from ganlab_kit.styles import renderers
+
+    signed = torch.rand(1, 3, 16, 16) * 2 - 1
+    with pytest.raises(ValueError, match=r"\[0, 1\].*\(x \+ 1\) / 2"):
+        renderers.oil()(signed)
+    with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
+        renderers.ink_wash()(torch.rand(3, 16, 16))

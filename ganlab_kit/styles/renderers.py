@@ -27,6 +27,12 @@ class StyleRenderer:
     config: Any
 
     def __call__(self, images: torch.Tensor, seed: int = 0) -> torch.Tensor:
+        if images.dim() != 4 or images.shape[1] != 3:
+            raise ValueError(f"renderers paint (B, 3, H, W) RGB batches, got shape {tuple(images.shape)}")
+        low, high = float(images.min()), float(images.max())
+        if low < -1e-3 or high > 1 + 1e-3:
+            hint = " (a [-1, 1] batch? pass (x + 1) / 2)" if low >= -1 - 1e-3 and high <= 1 + 1e-3 else ""
+            raise ValueError(f"renderers paint images in [0, 1]; got values from {low:.3f} to {high:.3f}{hint}")
         return self.render(images, self.config, seed)
 
     def cache_key(self) -> str:
