@@ -102,6 +102,10 @@ def doctor(out=print) -> int:
         findings.append(Finding(False, f"the device cannot be chosen: {exc}", "unset GANLAB_DEVICE or set it to cpu"))
     out(f"  {'device':<12} {device}")
     out(f"  {'fast mode':<12} {'on' if fast_mode() else 'off'} ({FAST_ENV}=1 picks tiny configs)")
+    from .runtime import LIVE_ENV, live_decision
+
+    live, why = live_decision()
+    out(f"  {'live labs':<12} {'yes' if live else 'no, static pictures'} (decided by: {why}; {LIVE_ENV}=1/0 overrides)")
     if device == "cpu":
         out("  note: no GPU found; every notebook runs on the CPU (full mode of the later ones is slow).")
     problems = [f for f in findings if not f.ok]

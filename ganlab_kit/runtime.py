@@ -19,9 +19,10 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,10 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 def _env_flag(name: str) -> bool | None:
     """Read an on/off environment variable; ``None`` when unset, error when unreadable."""
-    raw = os.environ.get(name)
+    return _flag_value(name, os.environ.get(name))
+
+
+def _flag_value(name: str, raw: str | None) -> bool | None:
     if raw is None:
         return None
     value = raw.strip().lower()
@@ -127,25 +131,60 @@ def seed_worker(worker_id: int) -> None:
     random.seed(worker_seed)
 
 
-def frontend_attached() -> bool:
-    """Best guess whether a live Jupyter front end will render widgets.
+def live_decision(
+    environ: Mapping[str, str] | None = None, modules: Iterable[str] | None = None, kernel: bool | None = None
+) -> tuple[bool, str]:
+    """``(live, why)``: will a front end render this kernel's widgets? One signal decides each case,
+    checked in this order (``environ`` / ``modules`` / ``kernel`` default to this process's own):
 
-    ``GANLAB_LIVE=1/0`` decides when set. Otherwise: inside an IPython kernel started
-    by a Jupyter server (JupyterLab, Notebook 7, VS Code) -> True; a kernel driven by
-    nbclient / nbval / papermill, or plain Python -> False, and labs show static
-    snapshots instead of live widgets.
+    1. ``GANLAB_LIVE=1`` / ``0``: the user's override, always first.
+    2. No IPython kernel (plain Python, a terminal IPython): nothing renders widgets -> static.
+    3. Google Colab: the ``google.colab`` module, which Colab's kernel imports at start-up, or its
+       ``COLAB_RELEASE_TAG`` variable -> live (Colab renders ipywidgets 8).
+    4. Voilà: it starts each kernel with ``SERVER_SOFTWARE=voila/<version>`` and ``VOILA_BASE_URL`` /
+       ``VOILA_PREHEAT`` (pre-heated kernels) in its environment -> live. Voilà runs the notebook with
+       an nbclient-style executor, so it has none of the server-session signals below.
+    5. VS Code: its Jupyter extension starts kernels with ``VSCODE_PID`` set -> live.
+    6. A Jupyter server session (JupyterLab 4, Notebook 7, and a JupyterHub single-user server, which
+       is the same server): jupyter_server starts a session's kernel with ``JPY_SESSION_NAME`` (the
+       notebook's path); a JupyterHub server's environment also has ``JUPYTERHUB_API_TOKEN`` -> live.
+    7. Otherwise a headless executor (nbclient, nbval, papermill, ``jupyter nbconvert --execute``):
+       they start kernels with none of the above -> static (pictures, blocking training).
     """
-    flag = _env_flag(LIVE_ENV)
+    environ = os.environ if environ is None else environ
+    flag = _flag_value(LIVE_ENV, environ.get(LIVE_ENV))
     if flag is not None:
-        return flag
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython ships with ipykernel
-        return False
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "kernel"):
-        return False
-    return "JPY_SESSION_NAME" in os.environ or "VSCODE_PID" in os.environ
+        return flag, f"{LIVE_ENV}={environ[LIVE_ENV]}"
+    if kernel is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython ships with ipykernel
+            return False, "IPython is not installed"
+        shell = get_ipython()
+        kernel = shell is not None and hasattr(shell, "kernel")
+    if not kernel:
+        return False, "no IPython kernel (plain Python or a terminal)"
+    modules = set(sys.modules if modules is None else modules)
+    if "google.colab" in modules or "COLAB_RELEASE_TAG" in environ:
+        return True, "Google Colab"
+    if environ.get("SERVER_SOFTWARE", "").startswith("voila") or {"VOILA_BASE_URL", "VOILA_PREHEAT"} & set(environ):
+        return True, "Voila"
+    if "VSCODE_PID" in environ:
+        return True, "VS Code"
+    if "JPY_SESSION_NAME" in environ:
+        return True, "a Jupyter server session (JupyterLab, Notebook 7, JupyterHub)"
+    if "JUPYTERHUB_API_TOKEN" in environ:
+        return True, "a JupyterHub single-user server"
+    return False, "a kernel without a front end's signal (nbclient, nbval, papermill, nbconvert --execute)"
+
+
+def frontend_attached() -> bool:
+    """Best guess whether a live Jupyter front end will render widgets (:func:`live_decision`).
+
+    True: labs show live widgets and train in the background. False: labs show static
+    snapshots and train in the foreground, so headless runs finish with their pictures.
+    """
+    return live_decision()[0]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ def test_doctor_reports_versions_device_and_mode(monkeypatch):
     for name in ("python", "torch", "torchvision", "ipywidgets", "jupyterlab", "device", "fast mode"):
         assert name in text
     assert "fast mode    on" in text
+    assert "live labs    no, static pictures (decided by: no IPython kernel" in text  # pytest has no kernel
     assert code == 0, text  # this environment is healthy
 
 

@@ -148,3 +148,38 @@ def test_limit_torch_threads_is_shared_and_restored_by_the_last_claim():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="torch threads"):
             runtime.limit_torch_threads(bad)
+
+
+# Each environment's signal, simulated: (environment variables, imported modules) -> live?
+HEADLESS_ENV = {"PATH": "/usr/bin", "HOME": "/home/student"}
+ENVIRONMENTS = {
+    "JupyterLab 4 / Notebook 7 (a server session)": ({"JPY_SESSION_NAME": "/labs/02_gan_lab.ipynb"}, (), True),
+    "JupyterHub single-user server": ({"JPY_SESSION_NAME": "02.ipynb", "JUPYTERHUB_API_TOKEN": "t"}, (), True),
+    "JupyterHub with an older server": ({"JUPYTERHUB_API_TOKEN": "t", "JUPYTERHUB_USER": "ann"}, (), True),
+    "VS Code": ({"VSCODE_PID": "4242"}, (), True),
+    "Voila": ({"SERVER_SOFTWARE": "voila/0.5.8", "VOILA_BASE_URL": "/"}, (), True),
+    "Voila, pre-heated kernel": ({"VOILA_PREHEAT": "True"}, (), True),
+    "Google Colab": ({"COLAB_RELEASE_TAG": "release-colab_20261130"}, ("google.colab",), True),
+    "Colab, module only": ({}, ("google.colab", "google"), True),
+    "nbclient / nbval / papermill / nbconvert --execute": ({}, ("nbclient",), False),
+    "a CGI server that is not Voila": ({"SERVER_SOFTWARE": "Apache/2.4"}, (), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENVIRONMENTS))
+def test_live_decision_for_each_environment(name):
+    env, modules, expected = ENVIRONMENTS[name]
+    live, why = runtime.live_decision({**HEADLESS_ENV, **env}, modules, kernel=True)
+    assert live is expected, (name, why)
+    assert why  # every decision names its signal
+
+
+def test_live_decision_override_and_no_kernel():
+    assert runtime.live_decision({"GANLAB_LIVE": "0", "JPY_SESSION_NAME": "x"}, (), kernel=True) == (
+        False,
+        "GANLAB_LIVE=0",
+    )
+    assert runtime.live_decision({"GANLAB_LIVE": "1"}, (), kernel=False)[0] is True
+    assert runtime.live_decision({"JPY_SESSION_NAME": "x", "VSCODE_PID": "1"}, (), kernel=False)[0] is False
+    with pytest.raises(ValueError, match="GANLAB_LIVE"):
+        runtime.live_decision({"GANLAB_LIVE": "maybe"}, (), kernel=True)
