@@ -36,10 +36,12 @@ import torch
 
 from ..runtime import atomic_path, atomic_write, pick_device, seed_everything
 from .checkpoint import CheckpointError, CheckpointMismatch, load_run, save_run
+from .run import metrics_list_to_floats
 
 MODELS: tuple[str, ...] = ("dcgan", "pix2pix", "cyclegan")
 STYLES: tuple[str, ...] = ("ink_wash", "oil", "ukiyoe")
 DCGAN_SETS: tuple[str, ...] = ("digits", "faces", "photos", "styled")
+SYNC_EVERY = 25  # steps whose metrics are read to the host together (a GPU is not stalled every step)
 HISTORY_KEPT = 10_000  # metrics of the last steps stored in each checkpoint (metrics.jsonl keeps them all)
 CHECKPOINT_PATTERN = re.compile(r"^step(\d{7,})\.safetensors$")
 
@@ -365,10 +367,6 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, kinds) or (isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
 
 
-def _to_floats(metrics: dict[str, Any]) -> dict[str, float]:
-    return {k: float(v) for k, v in metrics.items()}
-
-
 def train(options: TrainOptions, say=print) -> dict[str, Any]:
     """Train as ``options`` say; returns ``{"run", "steps", "checkpoint", "history_tail", "seconds"}``.
 
@@ -417,10 +415,30 @@ def _loop(run, options, context, writers, history, total, say) -> dict[str, Any]
     )
     images_per_step = options.batch_size  # the global batch (each rank draws its share under DDP)
     began, done_here = time.perf_counter(), 0
+    pending: list[dict[str, Any]] = []  # steps' metrics still on the device
+
+    def read_pending() -> None:
+        """Move the pending metrics to the host in one transfer; stop at NaN before a checkpoint keeps it."""
+        floats = metrics_list_to_floats(pending)
+        first = run.steps_done - len(pending) + 1
+        pending.clear()
+        for offset, metrics in enumerate(floats):
+            if not all(v == v for v in metrics.values()):
+                raise TrainError(
+                    f"the losses became NaN at step {first + offset}: {metrics}. Lower the learning rates or "
+                    "use --precision fp32; the last good checkpoint is kept (--resume continues from it)."
+                )
+        history.extend(floats)
+        elapsed = max(time.perf_counter() - began, 1e-9)
+        bar.set_postfix(
+            {"img/s": f"{done_here * images_per_step / elapsed:.1f}"}
+            | {k: f"{v:.3f}" for k, v in floats[-1].items() if k in ("d_loss", "g_loss")}
+        )
+
     try:
         while run.steps_done < total:
             try:
-                metrics = _to_floats(run.step())
+                pending.append(run.step())
             except Exception as exc:
                 if _is_out_of_memory(exc):
                     width = options.width if options.width is not None else "the default"
@@ -435,28 +453,22 @@ def _loop(run, options, context, writers, history, total, say) -> dict[str, Any]
                         )
                     ) from exc
                 raise
-            if not all(v == v for v in metrics.values()):  # NaN: stop before a checkpoint keeps it
-                raise TrainError(
-                    f"the losses became NaN at step {run.steps_done}: {metrics}. Lower the learning rates or "
-                    "use --precision fp32; the last good checkpoint is kept (--resume continues from it)."
-                )
-            history.append(metrics)
             done_here += 1
             step = run.steps_done
-            elapsed = max(time.perf_counter() - began, 1e-9)
             bar.update(1)
-            bar.set_postfix(
-                {"img/s": f"{done_here * images_per_step / elapsed:.1f}"}
-                | {k: f"{v:.3f}" for k, v in metrics.items() if k in ("d_loss", "g_loss")}
-            )
-            if step % options.sample_every == 0 or step == total:
+            sample_due = step % options.sample_every == 0 or step == total
+            checkpoint_due = step % options.checkpoint_every == 0 or step == total
+            if len(pending) >= SYNC_EVERY or sample_due or checkpoint_due:
+                read_pending()
+            if sample_due:
                 writers.samples(run, step)
-            if step % options.checkpoint_every == 0 or step == total:
+            if checkpoint_due:
                 last_checkpoint = writers.checkpoint(run, step, history)
                 writers.metrics(logged + 1, history[len(history) - (step - logged) :])
                 logged = step
     except KeyboardInterrupt:
         say(f"interrupted at step {run.steps_done}: writing a checkpoint")
+        read_pending()
         last_checkpoint = writers.checkpoint(run, run.steps_done, history)
         raise
     finally:

@@ -300,3 +300,24 @@ def metrics_to_floats(metrics: Mapping[str, Any]) -> dict[str, float]:
         values = torch.stack([metrics[k].detach().reshape(()).float() for k in keys]).tolist()
         out.update(zip(keys, values))
     return {k: out[k] for k in metrics}
+
+
+def metrics_list_to_floats(pending: list[Mapping[str, Any]]) -> list[dict[str, float]]:
+    """Many steps' metrics -> floats, with one stacked transfer per device (not one per step:
+    on a GPU each read waits for the queued work, so reading every step would stall it)."""
+    if len(pending) == 1:
+        return [metrics_to_floats(pending[0])]
+    by_device: dict[torch.device, list[tuple[int, str, torch.Tensor]]] = {}
+    out: list[dict[str, float]] = []
+    for index, metrics in enumerate(pending):
+        out.append({})
+        for key, value in metrics.items():
+            if isinstance(value, torch.Tensor):
+                by_device.setdefault(value.device, []).append((index, key, value))
+            else:
+                out[index][key] = float(value)
+    for items in by_device.values():
+        values = torch.stack([t.detach().reshape(()).float() for _, _, t in items]).tolist()
+        for (index, key, _), value in zip(items, values):
+            out[index][key] = value
+    return [{k: out[i][k] for k in metrics} for i, metrics in enumerate(pending)]  # keep key order

@@ -34,10 +34,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-
 from .guards import non_finite_guard
-from .run import metrics_to_floats
+from .run import metrics_list_to_floats
 
 Metrics = dict[str, float]
 StepFn = Callable[[], dict[str, Any]]
@@ -89,26 +87,6 @@ class _GcFreeze:
 
 
 gc_freeze = _GcFreeze()
-
-
-def _to_floats(pending: list[dict[str, Any]]) -> list[Metrics]:
-    """Many steps' metrics -> floats, with one stacked transfer per device."""
-    if len(pending) == 1:
-        return [metrics_to_floats(pending[0])]
-    by_device: dict[torch.device, list[tuple[int, str, torch.Tensor]]] = {}
-    out: list[Metrics] = []
-    for index, metrics in enumerate(pending):
-        out.append({})
-        for key, value in metrics.items():
-            if isinstance(value, torch.Tensor):
-                by_device.setdefault(value.device, []).append((index, key, value))
-            else:
-                out[index][key] = float(value)
-    for items in by_device.values():
-        values = torch.stack([t.detach().reshape(()).float() for _, _, t in items]).tolist()
-        for (index, key, _), value in zip(items, values):
-            out[index][key] = value
-    return [{k: out[i][k] for k in metrics} for i, metrics in enumerate(pending)]  # keep key order
 
 
 @dataclass
@@ -252,7 +230,7 @@ class TrainingSession:
             if not self._pending:
                 return
             pending, self._pending = self._pending, []
-            fresh = _to_floats(pending)
+            fresh = metrics_list_to_floats(pending)
             history = self._history
             history.extend(fresh)
             if len(history) > self.max_history + max(1, self.max_history // 8):
