@@ -49,6 +49,9 @@ STEP_CHECK_STEPS = 3  # steps replayed by the step checks (a missing zero_grad s
 STEP_CHECK_LR = 0.1  # plain SGD in the step checks
 STEP_RTOL, STEP_ATOL = 1e-4, 1e-6
 STEP_SEEDS = (0, 1)
+HIDDEN_STEP_SEEDS = (5, 6)  # graded labs' hidden probes: other nets, batches and batch size
+HIDDEN_BATCH_SIZE = 64
+HIDDEN_LOOP_STEPS = 6
 REACH = 1.5  # how far the generator's points must be able to go in each coordinate
 
 
@@ -256,7 +259,7 @@ def _grads_left(net: nn.Module) -> float:
     return max((float(p.grad.abs().max()) for p in net.parameters() if p.grad is not None), default=0.0)
 
 
-def _replay(step: Callable[..., Any], seed: int, which: str) -> dict[str, Any]:
+def _replay(step: Callable[..., Any], seed: int, which: str, batch: int = BATCH_SIZE) -> dict[str, Any]:
     """Run ``step`` STEP_CHECK_STEPS times on the kit's nets of ``seed``, with SGD over the net it
     trains and batches from a seeded stream; return the weights after, the other net's change,
     the gradients left on the other net, and the first returned loss."""
@@ -268,9 +271,9 @@ def _replay(step: Callable[..., Any], seed: int, which: str) -> dict[str, Any]:
     distribution = ring()
     losses = []
     for _ in range(STEP_CHECK_STEPS):
-        noise = torch.randn(BATCH_SIZE, NOISE_DIM, generator=rng)
+        noise = torch.randn(batch, NOISE_DIM, generator=rng)
         if which == "discriminator":
-            real = distribution.sample(BATCH_SIZE, rng)
+            real = distribution.sample(batch, rng)
             losses.append(step(generator, discriminator, optimizer, real, noise))
         else:
             losses.append(step(generator, discriminator, optimizer, noise))
@@ -340,7 +343,7 @@ D_MISTAKES = {
     "no_zero_grad": "no optimizer.zero_grad(): gradients pile up from one step to the next (the first step is right)",
     "real_only": "the fake term is missing: D's loss is mean softplus(-D(real)) + mean softplus(D(fake))",
     "fake_only": "the real term is missing: D's loss is mean softplus(-D(real)) + mean softplus(D(fake))",
-    "sum": f"a sum where a mean was meant: your update is {BATCH_SIZE} times the kit's (the batch size)",
+    "sum": "a sum where a mean was meant: your update is {batch} times the kit's (the batch size)",
 }
 G_MISTAKES = {
     "d_loss": "G trained on the discriminator's loss: that makes fakes look *more* fake. G wants D to say "
@@ -349,7 +352,7 @@ G_MISTAKES = {
     "softplus(-logit)",
     "negated": "wrong sign: your step climbs G's loss instead of descending it",
     "no_zero_grad": "no optimizer.zero_grad(): gradients pile up from one step to the next (the first step is right)",
-    "sum": f"a sum where a mean was meant: your update is {BATCH_SIZE} times the kit's (the batch size)",
+    "sum": "a sum where a mean was meant: your update is {batch} times the kit's (the batch size)",
 }
 
 
@@ -357,14 +360,16 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return torch.allclose(a, b, rtol=STEP_RTOL, atol=STEP_ATOL)
 
 
-def _check_step(func: Callable[..., Any], which: str) -> tuple[bool, str]:
+def _check_step(
+    func: Callable[..., Any], which: str, seeds: tuple[int, ...] = STEP_SEEDS, batch: int = BATCH_SIZE
+) -> tuple[bool, str]:
     reference = toy_discriminator_step if which == "discriminator" else toy_generator_step
     other = "generator" if which == "discriminator" else "discriminator"
     variant = _d_variant if which == "discriminator" else _g_variant
     mistakes = D_MISTAKES if which == "discriminator" else G_MISTAKES
-    for seed in STEP_SEEDS:
-        where = f"(kit's nets of seed {seed}, {STEP_CHECK_STEPS} steps of SGD lr {STEP_CHECK_LR}, batch {BATCH_SIZE})"
-        mine, kit = _replay(func, seed, which), _replay(reference, seed, which)
+    for seed in seeds:
+        where = f"(kit's nets of seed {seed}, {STEP_CHECK_STEPS} steps of SGD lr {STEP_CHECK_LR}, batch {batch})"
+        mine, kit = _replay(func, seed, which, batch), _replay(reference, seed, which, batch)
         if mine["other_change"] > 0:
             return (
                 False,
@@ -391,8 +396,8 @@ def _check_step(func: Callable[..., Any], which: str) -> tuple[bool, str]:
             )
         if not _same(mine["weights"], kit["weights"]):
             for mistake, reason in mistakes.items():
-                if _same(mine["weights"], _replay(variant(mistake), seed, which)["weights"]):
-                    return False, f"{reason} {where}."
+                if _same(mine["weights"], _replay(variant(mistake), seed, which, batch)["weights"]):
+                    return False, f"{reason.format(batch=batch)} {where}."
             change = (mine["weights"] - kit["weights"]).abs().max().item()
             return False, (
                 f"your updated {which} weights differ from the kit's by up to {change:.3g} {where}. "
@@ -411,7 +416,7 @@ def _check_step(func: Callable[..., Any], which: str) -> tuple[bool, str]:
                 f"(return loss.item() of the loss you minimised) {where}."
             )
     return True, (
-        f"weights equal to the kit's {which} step after {STEP_CHECK_STEPS} steps on {len(STEP_SEEDS)} seeds "
+        f"weights equal to the kit's {which} step after {STEP_CHECK_STEPS} steps on {len(seeds)} seeds "
         f"(rtol {STEP_RTOL:g}, atol {STEP_ATOL:g}); the {other} untouched; the loss returned."
     )
 
@@ -448,6 +453,65 @@ def _check_loop(func: Callable[..., Any]) -> tuple[bool, str]:
     )
 
 
+# ------------------------------------------------------------------ hidden probes (graded labs)
+def _fresh_each_call(maker: Callable[[], Any], what: str) -> None:
+    first, second = _call_maker(maker, what), _call_maker(maker, what)
+    shared = {id(p) for p in first.parameters()} & {id(p) for p in second.parameters()}
+    if first is second or shared:
+        raise _Problem(
+            f"make_toy_{what}() gave the same net (or shared weights) on two calls: build a fresh one inside the "
+            "function each time (a net made once outside it would be trained by every run that asks for a new one)."
+        )
+
+
+def _far_inputs(net: nn.Module, in_dim: int, out_dim: int, scale: float, what: str) -> None:
+    x = scale * torch.randn(7, in_dim, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        out = net(x)
+    if tuple(out.shape) != (7, out_dim) or not torch.isfinite(out).all():
+        raise _Problem(f"your {what} gives a wrong shape or NaN/inf for inputs of size ~{scale:g}.")
+
+
+def _hidden_net(maker: Callable[[], Any], what: str, in_dim: int, out_dim: int, scale: float) -> tuple[bool, str]:
+    try:
+        _fresh_each_call(maker, what)
+        _far_inputs(_call_maker(maker, what), in_dim, out_dim, scale, what)
+    except _Problem as problem:
+        return False, str(problem)
+    return True, f"a fresh {what} each call; finite ({out_dim}-wide) outputs for inputs of size ~{scale:g}."
+
+
+def _hidden_loop(func: Callable[..., Any]) -> tuple[bool, str]:
+    """The loop honours ``steps`` (one real batch of BATCH_SIZE per D step) and trains both nets."""
+    generator, discriminator = seeded_nets(HIDDEN_STEP_SEEDS[0])
+    g_before, d_before = _flat(generator), _flat(discriminator)
+    distribution, rng = ring(), torch.Generator().manual_seed(HIDDEN_STEP_SEEDS[0])
+    sizes: list[int] = []
+
+    def sample_real(n: int) -> torch.Tensor:
+        sizes.append(int(n))
+        return distribution.sample(n, rng)
+
+    def sample_noise(n: int) -> torch.Tensor:
+        return torch.randn(n, NOISE_DIM, generator=rng)
+
+    func(generator, discriminator, sample_real, sample_noise, HIDDEN_LOOP_STEPS)
+    if len(sizes) != HIDDEN_LOOP_STEPS:
+        return False, (
+            f"asked for {HIDDEN_LOOP_STEPS} steps, your loop drew {len(sizes)} batches of real points: run exactly "
+            "`steps` iterations (for _ in range(steps)), one D step on one real batch each, not a fixed number."
+        )
+    if any(size != BATCH_SIZE for size in sizes):
+        return False, f"your loop drew real batches of {sorted(set(sizes))} points; use {BATCH_SIZE}."
+    if _same(_flat(generator), g_before) or _same(_flat(discriminator), d_before):
+        which = "generator" if _same(_flat(generator), g_before) else "discriminator"
+        return False, f"after {HIDDEN_LOOP_STEPS} steps your loop left the {which}'s weights unchanged."
+    return (
+        True,
+        f"{HIDDEN_LOOP_STEPS} steps asked, {HIDDEN_LOOP_STEPS} real batches of {BATCH_SIZE}; both nets trained.",
+    )
+
+
 def _no_inputs(rng: torch.Generator) -> tuple[torch.Tensor, ...]:
     raise TypeError("this exercise is checked by behaviour, not on inputs")
 
@@ -469,6 +533,7 @@ for _exercise in [
             "    )\n"
         ),
         behaviour=_check_discriminator,
+        hidden=lambda maker: _hidden_net(maker, "discriminator", 2, 1, 10.0),
     ),
     Exercise(
         name="make_toy_generator",
@@ -485,6 +550,7 @@ for _exercise in [
             "nn.Linear(64, 2))\n"
         ),
         behaviour=_check_generator,
+        hidden=lambda maker: _hidden_net(maker, "generator", NOISE_DIM, 2, 4.0),
     ),
     Exercise(
         name="toy_discriminator_step",
@@ -508,6 +574,7 @@ for _exercise in [
             "    return loss.item()\n"
         ),
         behaviour=lambda func: _check_step(func, "discriminator"),
+        hidden=lambda func: _check_step(func, "discriminator", HIDDEN_STEP_SEEDS, HIDDEN_BATCH_SIZE),
     ),
     Exercise(
         name="toy_generator_step",
@@ -529,6 +596,7 @@ for _exercise in [
             "    return loss.item()\n"
         ),
         behaviour=lambda func: _check_step(func, "generator"),
+        hidden=lambda func: _check_step(func, "generator", HIDDEN_STEP_SEEDS, HIDDEN_BATCH_SIZE),
     ),
     Exercise(
         name="train_toy_gan",
@@ -559,6 +627,7 @@ for _exercise in [
             "        g_optimizer.step()\n"
         ),
         behaviour=_check_loop,
+        hidden=_hidden_loop,
     ),
 ]:
     register(_exercise)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .. import losses
+from .limits import DEFAULT_SECONDS, CheckTimeout, time_limit
 
 FIXTURE_FILE = "exercises.json"
 
@@ -86,6 +87,10 @@ class Exercise:
     # (build a net, write a training step or loop): ``behaviour(func) -> (passed, message)``
     # replaces the stored and random cases; such exercises store no cases.
     behaviour: Callable[[Callable[..., Any]], tuple[bool, str]] | None = None
+    # For graded labs: ``hidden(func) -> (passed, message)`` probes the usual mistakes of a
+    # behaviour exercise with other inputs than ``behaviour`` uses (other seeds, batch sizes,
+    # step counts). Exercises judged on values get their hidden cases from another seed.
+    hidden: Callable[[Callable[..., Any]], tuple[bool, str]] | None = None
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -326,32 +331,66 @@ def diagnose(got: Any, expected: torch.Tensor, args: tuple[torch.Tensor, ...], e
     )
 
 
-def check(name: str, func: Callable[..., Any], *, random_trials: int = 3, seed: int = 0) -> CheckResult:
-    """Run ``func`` on the stored and on random inputs of exercise ``name``."""
+HIDDEN_SEED = 7919  # the hidden cases' seed: other inputs than the ones a reader sees checked
+HIDDEN_TRIALS = 6
+
+
+def check(
+    name: str,
+    func: Callable[..., Any],
+    *,
+    random_trials: int = 3,
+    seed: int = 0,
+    hidden: bool = False,
+    time_limit_s: float | None = DEFAULT_SECONDS,
+) -> CheckResult:
+    """Run ``func`` on the stored and on random inputs of exercise ``name``.
+
+    ``hidden=True`` runs the probes a graded lab keeps from students: other random inputs
+    (seed :data:`HIDDEN_SEED`), or the exercise's ``hidden`` behaviour probe. The reader's code
+    is stopped after ``time_limit_s`` seconds (see :mod:`.limits`), and the result says so.
+    """
     if name not in EXERCISES:
         raise KeyError(f"no exercise named {name!r}; exercises: {', '.join(sorted(EXERCISES))}")
     ex = EXERCISES[name]
+    try:
+        with time_limit(time_limit_s, f"your {name}"):
+            return _run_check(ex, func, random_trials, seed, hidden)
+    except CheckTimeout as stopped:
+        return CheckResult(name, False, str(stopped))
+
+
+def _run_check(ex: Exercise, func: Callable[..., Any], random_trials: int, seed: int, hidden: bool) -> CheckResult:
+    name = ex.name
     if ex.behaviour is not None:
+        probe = ex.hidden if hidden and ex.hidden is not None else ex.behaviour
         try:
             with torch.random.fork_rng(devices=[]):  # the checks seed torch; the reader's stream is left as it was
-                passed, message = ex.behaviour(func)
+                passed, message = probe(func)
+        except CheckTimeout:
+            raise
         except Exception as exc:  # the student's code failing is a result, not a crash
             return CheckResult(name, False, f"your code raised {type(exc).__name__}: {exc}")
         return CheckResult(name, passed, message)
+    if hidden:
+        seed, random_trials = HIDDEN_SEED, max(random_trials, HIDDEN_TRIALS)
     stored = load_fixtures().get(name, [])
     cases: list[tuple[tuple[torch.Tensor, ...], torch.Tensor, str]] = []
     for case in stored:
         args = tuple(torch.tensor(a, dtype=torch.float32) for a in case["args"])
         cases.append((args, torch.tensor(case["expected"], dtype=torch.float64), "stored"))
     rng = torch.Generator().manual_seed(seed)
+    origin = "hidden (other inputs)" if hidden else "random (compared with the library)"
     for _ in range(random_trials):
         args = ex.random_inputs(rng)
-        cases.append((args, ex.reference(*args).detach().to(torch.float64), "random (compared with the library)"))
+        cases.append((args, ex.reference(*args).detach().to(torch.float64), origin))
     answers = []
     for args, _, _ in cases:
         try:
             cloned = tuple(a.clone() for a in args)
             answers.append(ex.call(func, cloned) if ex.call is not None else func(*cloned))
+        except CheckTimeout:
+            raise
         except Exception as exc:  # the student's code failing is a result, not a crash
             return CheckResult(name, False, f"your function raised {type(exc).__name__}: {exc}")
     for (args, expected, origin), got in zip(cases, answers):
@@ -366,9 +405,8 @@ def check(name: str, func: Callable[..., Any], *, random_trials: int = 3, seed: 
                 if across:
                     return CheckResult(name, False, f"{across} [every case]")
         return CheckResult(name, False, f"{problem} [{origin} case]")
-    return CheckResult(
-        name, True, f"passed all {len(cases)} cases ({len(stored)} stored, {random_trials} random against the library)."
-    )
+    kind = "hidden" if hidden else "random against the library"
+    return CheckResult(name, True, f"passed all {len(cases)} cases ({len(stored)} stored, {random_trials} {kind}).")
 
 
 def reference_for(name: str) -> Callable[..., Any]:
@@ -382,8 +420,19 @@ def hint(name: str) -> str:
     return EXERCISES[name].hint
 
 
+SOLUTIONS_ENV = "GANLAB_SOLUTIONS"  # "off": show_solution() declines (a graded lab; see the README)
+
+
 def show_solution(name: str) -> None:
     """Print a reference solution. Try first: reading it is not the same as writing it."""
+    import os
+
+    if os.environ.get(SOLUTIONS_ENV, "").strip().lower() in ("off", "0", "no", "hidden"):
+        print(
+            f"Solutions are switched off for this course ({SOLUTIONS_ENV}={os.environ[SOLUTIONS_ENV]}): "
+            f"try checks.hint({name!r}), or ask your instructor."
+        )
+        return
     print(EXERCISES[name].solution)
 
 
