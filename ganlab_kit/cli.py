@@ -3,6 +3,7 @@
 ganlab-kit doctor     versions, device, fast mode, and what to do about each problem found
 ganlab-kit train      train a DCGAN, pix2pix or CycleGAN (the notebooks' runs) with checkpoints,
                       sample grids, --resume, and torchrun for more than one GPU or machine
+ganlab-kit course     graded labs: an nbgrader course folder from the notebooks, autograding, reports
 """
 
 from __future__ import annotations
@@ -181,11 +182,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check the installation and say what to fix")
     add_train_parser(sub)
+    from .course.command import add_course_parser, run_course
+
+    add_course_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return doctor()
     if args.command == "train":
         return run_train(args)
+    if args.command == "course":
+        return run_course(args)
     return 2  # pragma: no cover
 
 
