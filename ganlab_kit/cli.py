@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .demo.command import add_demo_parser, run_demo
+
 
 @dataclass
 class Finding:
@@ -181,11 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check the installation and say what to fix")
     add_train_parser(sub)
+    add_demo_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return doctor()
     if args.command == "train":
         return run_train(args)
+    if args.command == "demo":
+        return run_demo(args)
     return 2  # pragma: no cover
 
 
