@@ -98,11 +98,10 @@ def _stop(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
-def _open(playwright, url: str):
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+def _open(browser, url: str):
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     page.goto(url, timeout=120_000)
-    return browser, page
+    return page
 
 
 def _serve(argv: list[str], tmp: Path, port: int, cwd: Path) -> subprocess.Popen:
@@ -126,19 +125,28 @@ def _serve(argv: list[str], tmp: Path, port: int, cwd: Path) -> subprocess.Popen
 
 
 @pytest.fixture(scope="module")
-def demo_page(tmp_path_factory):
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def demo_page(browser, tmp_path_factory):
     """The page of ``ganlab-kit demo lab2d --no-browser``, started the way the command is run."""
     tmp = tmp_path_factory.mktemp("demo")
     port = free_port()
     argv = [sys.executable, "-m", "ganlab_kit.cli", "demo", "lab2d", "--no-browser", "--port", str(port)]
     process = _serve(argv, tmp, port, tmp)
     try:
-        with sync_api.sync_playwright() as playwright:
-            browser, page = _open(playwright, f"http://127.0.0.1:{port}/")
-            try:
-                yield page
-            finally:
-                browser.close()
+        page = _open(browser, f"http://127.0.0.1:{port}/")
+        try:
+            yield page
+        finally:
+            page.close()
     finally:
         _stop(process)
 
@@ -178,18 +186,17 @@ def test_a_preset_button_changes_the_lab(demo_page):
     page.screenshot(path=str(ARTIFACTS / "demo_lab2d_preset.png"))
 
 
-def test_notebook_02_served_by_voila_plays_live(tmp_path):
+def test_notebook_02_served_by_voila_plays_live(browser, tmp_path):
     port = free_port()
     notebook = REPO_ROOT / "notebooks" / "02_gan_lab.ipynb"
     argv = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
     process = _serve(argv, tmp_path, port, tmp_path)
     try:
-        with sync_api.sync_playwright() as playwright:
-            browser, page = _open(playwright, f"http://127.0.0.1:{port}/")
-            try:
-                start, end, changed = _play(page, "voila_notebook02")
-                assert end >= start + 5 and changed > 0.001
-            finally:
-                browser.close()
+        page = _open(browser, f"http://127.0.0.1:{port}/")
+        try:
+            start, end, changed = _play(page, "voila_notebook02")
+            assert end >= start + 5 and changed > 0.001
+        finally:
+            page.close()
     finally:
         _stop(process)

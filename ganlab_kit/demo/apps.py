@@ -40,6 +40,14 @@ PROJECTOR_CSS = """
   font-size: 20px !important;
 }
 .ganlab-demo .widget-inline-hbox .widget-label { width: auto !important; min-width: 200px; }
+.ganlab-demo .widget-tab .widget-inline-hbox { width: 560px !important; }
+.ganlab-demo .widget-tab .widget-inline-hbox input, .ganlab-demo .widget-tab .widget-inline-hbox select {
+  min-width: 200px;
+}
+.ganlab-demo .widget-checkbox { width: auto !important; margin-right: 12px; }
+.ganlab-demo .widget-checkbox .widget-label-basic, .ganlab-demo .widget-checkbox .widget-label-basic span {
+  overflow: visible; text-overflow: clip; white-space: nowrap;
+}
 .ganlab-demo .lm-TabBar, .ganlab-demo .p-TabBar { min-height: 40px; }
 .ganlab-demo .lm-TabBar-tab, .ganlab-demo .p-TabBar-tab { line-height: 38px; flex-basis: 240px !important; }
 .ganlab-demo-title { font-size: 48px; font-weight: 700; line-height: 1.15; margin: 0 0 4px 0; }
@@ -156,15 +164,16 @@ class ImagePreset:
 IMAGE_PRESETS: tuple[ImagePreset, ...] = (
     ImagePreset(
         "DCGAN recipe",
-        "The DCGAN paper's recipe (Adam 2e-4 for both networks, beta1 0.5, non-saturating loss): blobs become "
-        "strokes within a few hundred steps and digits by about step 2,000 (notebook 04's run drew all ten).",
+        "The DCGAN paper's recipe (Adam 2e-4 for both networks, beta1 0.5, non-saturating loss). In notebook "
+        "04's run with these settings all ten digits were there by step 800 (9.3 effective classes of 10), "
+        "9.8 by step 2,000.",
         {"loss": "non_saturating", "generator_lr": 2e-4, "discriminator_lr": 2e-4},
     ),
     ImagePreset(
         "slow discriminator",
-        "The discriminator learns 100x slower than the generator (D 1e-5, G 1e-3): it never tells real from "
-        "fake, so the generator is never taught digits (notebook 04: after 300 steps D(G(z)) 0.98, no image "
-        "the classifier reads as a digit).",
+        "The discriminator learns 100x slower than the generator (D 1e-5, G 1e-3), so it cannot teach it: "
+        "in notebook 04, after 300 steps it rated the fakes more real than real digits (D(G(z)) 0.98 against "
+        "D(x) 0.64) and not one sample read as a digit.",
         {"loss": "non_saturating", "generator_lr": 1e-3, "discriminator_lr": 1e-5},
     ),
 )
@@ -181,7 +190,7 @@ def apply_image_preset(lab, preset: ImagePreset) -> None:
 
 
 def image_lab_app(live: bool | None = None) -> DemoApp:
-    """A DCGAN on scikit-learn's digits (notebook 04's settings; tiny in fast mode) in the image lab."""
+    """A DCGAN on scikit-learn's 1,797 digits (notebook 04's networks and batch; tiny in fast mode) in the image lab."""
     from ..data import digits
     from ..nets.dcgan import DCGANConfig
     from ..runtime import pick
