@@ -9,6 +9,7 @@ from dataclasses import fields
 
 import nbformat
 import pytest
+from browser_util import free_port
 
 from ganlab_kit import cli
 from ganlab_kit.demo import command
@@ -147,6 +148,17 @@ def test_no_name_and_a_bad_port_are_refused(capsys):
     assert code == 2 and "--port" in err
 
 
+def test_a_port_in_use_is_refused_with_a_message(capsys):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        code, _, err = _demo(["lab2d", "--port", str(port), "--no-browser"], capsys)
+    assert code == 2 and f"port {port} is in use" in err and "--port" in err
+
+
 def test_without_voila_the_command_says_how_to_install_it(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "voila", None)  # "import voila" now raises ImportError
     started = []
@@ -180,8 +192,10 @@ def test_the_command_serves_the_notebook_with_voila_from_this_python(capsys, mon
             return 0
 
     monkeypatch.setattr(command.subprocess, "Popen", FakeProcess)
-    code, out, _ = _demo(["lab2d", "--port", "8899", "--no-browser"], capsys)
-    assert code == 0 and "http://127.0.0.1:8899/" in out
+    port = free_port()
+    code, out, _ = _demo(["lab2d", "--port", str(port), "--no-browser"], capsys)
+    assert code == 0 and f"http://127.0.0.1:{port}/" in out
     argv = seen["argv"]
-    assert argv[:3] == [sys.executable, "-m", "voila"] and "--port=8899" in argv and "--no-browser" in argv
+    assert argv[:3] == [sys.executable, "-m", "voila"] and f"--port={port}" in argv and "--no-browser" in argv
+    assert "--Voila.port_retries=0" in argv  # the printed address is the served one
     assert seen["notebook_exists"] and not seen["cwd"].exists()  # the temporary folder is removed afterwards

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -72,8 +73,26 @@ def write_demo_notebook(name: str, folder: Path) -> Path:
     return path
 
 
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def voila_command(notebook: Path, port: int, browser: bool) -> list[str]:
-    command = [sys.executable, "-m", "voila", str(notebook), f"--port={port}", "--Voila.ip=127.0.0.1"]
+    # port_retries=0: the address printed (and opened) is the one served, never a neighbour
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        f"--port={port}",
+        "--Voila.port_retries=0",
+        "--Voila.ip=127.0.0.1",
+    ]
     if not browser:
         command.append("--no-browser")
     return command
@@ -94,6 +113,9 @@ def run_demo(args: argparse.Namespace, *, out=print, err=None) -> int:
         return 2
     if not 0 < args.port < 65536:
         err(f"ganlab-kit demo: --port must be between 1 and 65535, got {args.port}")
+        return 2
+    if not port_free(args.port):
+        err(f"ganlab-kit demo: port {args.port} is in use (another demo or server?); choose one with --port")
         return 2
     if not voila_available():
         err(
