@@ -4,6 +4,7 @@ ganlab-kit doctor     versions, device, fast mode, and what to do about each pro
 ganlab-kit train      train a DCGAN, pix2pix or CycleGAN (the notebooks' runs) with checkpoints,
                       sample grids, --resume, and torchrun for more than one GPU or machine
 ganlab-kit course     graded labs: an nbgrader course folder from the notebooks, autograding, reports
+ganlab-kit demo       a classroom demo: a lab served as a Voila app with named presets
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from .course.command import add_course_parser, run_course
+from .demo.command import add_demo_parser, run_demo
 
 
 @dataclass
@@ -182,9 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check the installation and say what to fix")
     add_train_parser(sub)
-    from .course.command import add_course_parser, run_course
-
     add_course_parser(sub)
+    add_demo_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return doctor()
@@ -192,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_train(args)
     if args.command == "course":
         return run_course(args)
+    if args.command == "demo":
+        return run_demo(args)
     return 2  # pragma: no cover
 
 
