@@ -49,7 +49,9 @@ def main() -> None:
             workdir = Path(tmp) / f"run_{name}"
             workdir.mkdir()
             started = time.perf_counter()
-            NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+            NotebookClient(
+                nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+            ).execute()
             baseline = time.perf_counter() - started
             target = course / "submitted" / "student" / name / f"{name}.ipynb"
             target.parent.mkdir(parents=True)
