@@ -65,7 +65,7 @@ R1 gamma 0.03 (batch 512)                 5/5   25/.21 2800 18; 22/.29 3300 18; 
                                                 25/.24 2400 17
 same, seeds 5-9                           5/5   22/.32 3000 14; 23/.25 2100 17; 24/.27 3200 19; 23/.28 3400 17;
                                                 25/.19 3100 20
-**R1 0.03, batch 1024** (candidate)       5/5   23/.26 2700 17; 22/.24 3400 19; 24/.26 3000 17; 25/.23 3300 18;
+**R1 0.03, batch 1024** (new defaults)    5/5   23/.26 2700 17; 22/.24 3400 19; 24/.26 3000 17; 25/.23 3300 18;
                                                 25/.24 2400 14
 same, seeds 5-9                           5/5   24/.25 2500 17; 25/.25 2900 19; 22/.25 3000 20; 24/.21 2500 11;
                                                 22/.29 2900 15
@@ -84,19 +84,17 @@ same, seeds 5-9                           4/5   8/.15  8/.12  8/.16  7/.12  8/.1
 R1 0.1, batch 1024                        2/5   8/.21  8/.15  8/.21  8/.15  8/.22
 R1 gamma 0.03 (batch 512)                 4/5   8/.20  8/.13  8/.15  8/.19  8/.28
 same, seeds 5-9                           1/5   8/.22  8/.16  8/.28  8/.20  8/.25
-**R1 0.03, batch 1024** (candidate)       5/5   8/.17  8/.17  8/.15  8/.14  8/.17
+**R1 0.03, batch 1024** (new defaults)    5/5   8/.17  8/.17  8/.15  8/.14  8/.17
 same, seeds 5-9                           2/5   8/.23  8/.12  8/.22  8/.12  8/.32
 ========================================  ====  ==================================
 
 So R1 (gamma 0.03) is what holds the grid: 10 of seeds 0-9 end with >= 20 modes (22-25) at
 batch 512 or 1024 (without R1: 7 of 10 at batch 512, 6 of 10 at 1024). On the ring, R1 at
 batch 512 loses JS <= 0.2 on more seeds (5 of 10), batch 1024 gets it back (7 of 10; the former
-defaults 6 of 10): the candidate is batch 1024 and R1 0.03. It is NOT the lab's default yet:
-notebooks 02 and 03 train from the defaults and must be re-run in full mode with it (about an
-hour on this 2-core machine) before it can be switched on. Its ring misses all hit 8/8
+defaults 6 of 10): the new defaults are batch 1024 and R1 0.03. Their ring misses all hit 8/8
 modes (a ".20" above is a JS just over 0.2): JS at step 2000 is still falling and sits near
 0.2, so one seed more or less flips. On the grid the count still moves by a few modes between evaluations after first
-reaching 20 (low_after). A step of the candidate takes about 1.75x as long (6.3 against
+reaching 20 (low_after). A step of the new defaults takes about 1.75x as long (6.3 against
 3.6 ms on one CPU thread; R1 at batch 512: 4.4 ms).
 """
 

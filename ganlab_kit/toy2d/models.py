@@ -26,10 +26,11 @@ class ToyModelConfig:
 
     The defaults are chosen to converge (issue 10; measured by
     ``scripts/sweep_lab2d_defaults.py`` with :class:`~ganlab_kit.toy2d.run.Toy2DHyper`'s
-    defaults): the ring's 8 modes all hit with JS <= 0.2 at step 2000 for 4 of 5 seeds; on
-    the grid, >= 20 of the 25 modes at step 5000 for 3 of 5 seeds (20.2 +- 1.9 modes;
-    notebook 03). GAN Lab's smaller nets (2 hidden layers of 32 ReLU units, the former
-    defaults here) found the ring on only 2 of 5 seeds in 2000 steps:
+    defaults, seeds 0-4): the ring's 8 modes all hit with JS <= 0.2 at step 2000 on 5 of 5
+    seeds; on the grid, >= 20 of the 25 modes at step 5000 on 5 of 5 seeds (22-25; seeds 5-9
+    too). Wider or deeper nets, or a larger noise, did worse on the grid. GAN Lab's smaller
+    nets (2 hidden layers of 32 ReLU units, the former defaults here) found the ring on only
+    2 of 5 seeds in 2000 steps:
     the generator has to bend one connected noise plane onto eight separate small blobs, and
     a third layer and twice the width give it the sharp folds that needs. Leaky ReLU keeps a
     gradient flowing through units a confident discriminator would otherwise switch off.

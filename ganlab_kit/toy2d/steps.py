@@ -6,7 +6,8 @@ They take nets, an optimizer, a batch and the hyperparameters
 to the host). :class:`~ganlab_kit.toy2d.run.Toy2DRun` calls ``discriminator_step`` k
 times, then ``generator_step`` once.
 
-Regularisers (all off by default), each added to the discriminator's loss:
+Regularisers, each added to the discriminator's loss (only R1 is on by default, at gamma 0.03:
+see :class:`~ganlab_kit.toy2d.run.Toy2DHyper`):
 
 * gradient penalty (WGAN-GP):  ``gradient_penalty * E[(||grad D(x_hat)|| - 1)^2]``
 * R1 (Mescheder et al.):       ``r1 / 2 * E[||grad D(x_real)||^2]``  (the paper's gamma/2)
