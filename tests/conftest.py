@@ -29,3 +29,19 @@ def loaded_photos():
     from ganlab_kit.styles import photos
 
     return photos.load_photos(photos.builtin_photos()[:3])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per module, for the real-browser tests (skips without it or Playwright)."""
+    from browser_util import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found; install Debian's chromium: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -26,7 +26,6 @@ from pathlib import Path
 import pytest
 from browser_util import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     REPO_ROOT,
     JupyterServer,
     jupyter_running,
@@ -115,16 +114,6 @@ def smoke_notebook():
 def artifacts_folder() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

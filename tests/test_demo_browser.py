@@ -20,8 +20,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_util import CHROMIUM_ARGS, REPO_ROOT, free_port, wait_for
-from test_browser import CHROMIUM, watch_play, widget_button  # skips the module without Chromium
+from browser_util import REPO_ROOT, free_port, wait_for
+from test_browser import watch_play, widget_button  # skips the module without Chromium
 
 pytest.importorskip("voila", reason="Voila is not installed: pip install 'ganlab_kit[demo]'")
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is missing")
@@ -122,16 +122,6 @@ def _serve(argv: list[str], tmp: Path, port: int, cwd: Path) -> subprocess.Popen
         _stop(process)
         raise
     return process
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")
