@@ -94,3 +94,18 @@ def test_median_steps_counts_only_converged_seeds():
     summary = SeedSummary("m", [result(100), result(None), result(300), result(200)], js_threshold=0.2)
     assert summary.median_steps == 200
     assert SeedSummary("n", [result(None)], js_threshold=0.2).median_steps is None
+
+
+def test_tables_keep_their_columns_aligned_under_a_long_name():
+    def result(name):
+        return ExperimentResult(name, [{"step": 10.0, "js": 0.1, "kl": 0.2, "modes_hit": 8.0, "num_modes": 8.0}])
+
+    long_name = "before the grid fix (batch 512, no R1)"  # longer than the 28-character minimum
+    summaries = [SeedSummary(name, [result(name)], js_threshold=0.2) for name in ("short", long_name)]
+    for table in (summary_table(summaries), results_table([s.results[0] for s in summaries])):
+        header, _, *rows = table.splitlines()
+        assert all(len(row) == len(rows[0]) for row in rows), table
+        # the name column is as wide as the longest name in the header and in every row
+        start = len(long_name) + 1
+        assert header[:start].rstrip() in ("configuration", "run") and header[start - 1] == " ", table
+        assert [row[:start].rstrip() for row in rows] == ["short", long_name], table

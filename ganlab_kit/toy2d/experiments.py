@@ -187,9 +187,12 @@ def run_seeds(
 
 
 def summary_table(summaries: list[SeedSummary]) -> str:
-    """Fixed-width text: success rate, median steps to converge, final JS and modes (mean ± sd)."""
+    """Fixed-width text: success rate, median steps to converge, final JS and modes (mean ± sd).
+    The name column is as wide as the longest name (at least 28), so the columns stay aligned."""
+    width = max([28] + [len(s.name) for s in summaries])
     header = (
-        f"{'configuration':28s} {'success':>8s} {'median steps':>12s} {'JS mean ± sd':>14s} {'modes mean ± sd':>16s}"
+        f"{'configuration':{width}s} {'success':>8s} {'median steps':>12s} {'JS mean ± sd':>14s}"
+        f" {'modes mean ± sd':>16s}"
     )
     lines = [header, "-" * len(header)]
     for s in summaries:
@@ -199,7 +202,7 @@ def summary_table(summaries: list[SeedSummary]) -> str:
         total = int(s.results[0].final.get("num_modes", 0))
         modes_text = f"{modes[0]:4.1f} ± {modes[1]:3.1f} /{total}" if total else "-"
         lines.append(
-            f"{s.name:28s} {s.successes:>4d} / {len(s.results):<1d} {median:>12s} "
+            f"{s.name:{width}s} {s.successes:>4d} / {len(s.results):<1d} {median:>12s} "
             f"{js_mean:7.3f} ± {js_sd:4.2f} {modes_text:>16s}"
         )
     return "\n".join(lines)
@@ -207,7 +210,8 @@ def summary_table(summaries: list[SeedSummary]) -> str:
 
 def results_table(results: list[ExperimentResult]) -> str:
     """A fixed-width text table: final JS / KL, coverage, steps to converge, first alarm."""
-    header = f"{'run':28s} {'JS':>6s} {'KL':>6s} {'modes':>7s} {'hi-q':>5s} {'converged at':>12s}  alarm"
+    width = max([28] + [len(r.name) for r in results])
+    header = f"{'run':{width}s} {'JS':>6s} {'KL':>6s} {'modes':>7s} {'hi-q':>5s} {'converged at':>12s}  alarm"
     lines = [header, "-" * len(header)]
     for r in results:
         final = r.final
@@ -216,6 +220,7 @@ def results_table(results: list[ExperimentResult]) -> str:
         converged = str(r.steps_to_converge) if r.steps_to_converge is not None else "never"
         alarm = f"step {r.alarm_step}: {r.first_alarm.split(':')[0]}" if r.first_alarm else ""
         lines.append(
-            f"{r.name:28s} {final['js']:6.3f} {final['kl']:6.2f} {modes:>7s} {quality:>5s} {converged:>12s}  {alarm}"
+            f"{r.name:{width}s} {final['js']:6.3f} {final['kl']:6.2f} {modes:>7s} {quality:>5s}"
+            f" {converged:>12s}  {alarm}"
         )
     return "\n".join(lines)
