@@ -215,6 +215,7 @@ class Toy2DRun(PendingHyper[Toy2DHyper]):
                         self.real_batch(),
                         self.noise_batch(),
                         hyper,
+                        rng=self.rng,  # the penalty's random mix of real and fake, seeded with the run
                     )
                 )
         if which in ("both", "generator"):

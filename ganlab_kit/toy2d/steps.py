@@ -48,11 +48,14 @@ def discriminator_step(
     real: torch.Tensor,
     noise: torch.Tensor,
     hyper: Toy2DHyper,
+    rng: torch.Generator | None = None,
 ) -> dict[str, torch.Tensor]:
     """One update of D on a real batch ``(B, 2)`` and fakes G(noise) ``(B, 2)``.
 
-    Returns ``d_loss`` (with penalties), ``d_real`` = mean D(x) and ``d_fake`` = mean D(G(z)),
-    where D(.) = sigmoid(logit) (for a Wasserstein critic this is only a display value).
+    ``rng`` draws the gradient penalty's interpolation weights (WGAN-GP), so a seeded run
+    repeats exactly; without it they come from torch's global generator. Returns ``d_loss``
+    (with penalties), ``d_real`` = mean D(x) and ``d_fake`` = mean D(G(z)), where
+    D(.) = sigmoid(logit) (for a Wasserstein critic this is only a display value).
     """
     with torch.no_grad():
         fake = generator(noise)  # G is not trained here: no graph needed
@@ -62,7 +65,7 @@ def discriminator_step(
     fake_logits = discriminator(fake)  # (B, 1)
     loss = discriminator_loss(real_logits, fake_logits, hyper.loss)
     if hyper.gradient_penalty > 0:
-        loss = loss + hyper.gradient_penalty * gradient_penalty(discriminator, real, fake)
+        loss = loss + hyper.gradient_penalty * gradient_penalty(discriminator, real, fake, generator=rng)
     if hyper.r1 > 0:
         loss = loss + 0.5 * hyper.r1 * r1_penalty(real_logits, real)
     optimizer.zero_grad(set_to_none=True)
