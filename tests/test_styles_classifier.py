@@ -1,5 +1,7 @@
 """The style classifier learns on a tiny config; its features and losses behave."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -83,6 +85,31 @@ def test_save_load_round_trip_and_cached_extractor(trained, tmp_path, monkeypatc
     second = classifier.style_feature_extractor(config=TINY, cache_dir=tmp_path / "cache")
     assert len(calls) == 1 and real_train is not counting_train
     assert torch.allclose(first(images), second(images))
+
+
+def test_the_default_key_is_kept_and_zoom_is_part_of_the_key():
+    # "zoom" came after the default weights were shipped: unset, it leaves the key (and so the
+    # shipped file's name) as it was; set, it names other weights
+    default = classifier.StyleClassifierConfig()
+    assert default.key() == "11db3cf03afc"
+    assert (classifier.PRETRAINED_DIR / f"style_classifier-{default.key()}.safetensors").is_file()
+    keys = {replace(TINY, zoom=zoom).key() for zoom in (None, (0.3, 0.6), (0.3, 0.7))}
+    assert len(keys) == 3
+    assert classifier.judge_config() == classifier.judge_config(128) == default
+    assert classifier.judge_config(64).image_size == 64
+    with pytest.raises(ValueError, match="judge sizes: 128, 64"):
+        classifier.judge_config(96)
+
+
+def test_zoomed_training_patches_and_their_config_round_trip(tiny_data, trained, tmp_path):
+    zoomed = replace(TINY, zoom=(0.3, 0.6))
+    data = classifier.make_style_training_data(zoomed)
+    assert data["train_images"].shape == tiny_data["train_images"].shape
+    assert not torch.equal(data["train_images"], tiny_data["train_images"])  # other windows, resized
+    assert torch.equal(data["test_images"], tiny_data["test_images"])  # judged on whole windows, as before
+    path = classifier.save_style_classifier(trained[0], zoomed, tmp_path / "zoomed.safetensors")
+    _, config = classifier.load_style_classifier(path)
+    assert config == zoomed and config.zoom == (0.3, 0.6)
 
 
 def test_style_loss_and_content_loss(trained):
