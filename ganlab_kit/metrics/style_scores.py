@@ -27,7 +27,10 @@ and every score is shown between two reference points:
 * ``images``: how many images were scored.
 
 The style features are the kit's own small classifier (``styles/classifier.py``), so
-``style_kid`` compares runs of this kit, not published numbers.
+``style_kid`` compares runs of this kit, not published numbers. By default it is the one
+trained on 128-pixel patches; for 64-pixel images pass ``judge_size=64``: the classifier
+trained on 64-pixel patches (``styles.classifier.judge_config``), measured against the
+renderers' own held-out 64-pixel paintings in ``scripts/measure_style_classifier.py``.
 """
 
 from __future__ import annotations

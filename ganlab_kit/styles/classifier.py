@@ -68,7 +68,7 @@ class StyleClassifierConfig:
 # ukiyo-e; the 64-px judge is measured in scripts/measure_style_classifier.py.
 JUDGE_CONFIGS: dict[int, StyleClassifierConfig] = {
     128: StyleClassifierConfig(),
-    64: StyleClassifierConfig(image_size=64, zoom=(0.25, 1.0)),
+    64: StyleClassifierConfig(image_size=64, patches_per_class=1024, steps=3000, zoom=(0.15, 1.0)),
 }
 
 
@@ -363,11 +363,15 @@ def vgg_feature_extractor(
     return FeatureExtractor(network, network.feature_dim, "vgg16")
 
 
-def main() -> None:
-    """``python -m ganlab_kit.styles.classifier``: train the default classifier and store
-    its weights in the package's ``pretrained/`` folder (how the shipped file was made)."""
+def main(argv: list[str] | None = None) -> None:
+    """``python -m ganlab_kit.styles.classifier [SIZE]``: train the judge of ``SIZE``-pixel
+    patches (``judge_config``; default 128, the default classifier) and store its weights in
+    the package's ``pretrained/`` folder (how the shipped files were made)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
     torch.set_num_threads(1)
-    config = StyleClassifierConfig()
+    config = judge_config(int(args[0]) if args else 128)
     network, history = train_style_classifier(config)
     path = save_style_classifier(network, config, PRETRAINED_DIR / f"style_classifier-{config.key()}.safetensors")
     print(
