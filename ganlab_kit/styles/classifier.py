@@ -38,7 +38,7 @@ class StyleClassifierConfig:
     """Network size and training run of the style classifier."""
 
     channels: tuple[int, ...] = (16, 32, 64, 96)  # one stride-2 block each
-    image_size: int = 128  # 64-pixel patches left photo / oil / ukiyo-e too alike (0.84 held out)
+    image_size: int = 128  # for 64-pixel images use judge_config(64): trained at 64 px, with zoom
     patches_per_class: int = 512
     steps: int = 2000
     batch_size: int = 32
