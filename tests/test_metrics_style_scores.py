@@ -118,3 +118,48 @@ def test_the_shipped_classifier_is_the_default_and_its_extractor_is_accepted(pho
     extractor = metrics.style_transfer_scores(photos, ink, ink, "ink_wash", style_feature_extractor())
     for key in ("target_rate", "target_rate_identity", "style_kid", "style_kid_identity"):
         assert default[key] == extractor[key] == ceiling[key]
+
+
+def test_judge_size_picks_the_classifier_trained_for_that_size(photos, ink, monkeypatch):
+    """The scorer asks for the judge of the size it is given, and its answers are that judge's."""
+    from ganlab_kit.metrics import style_scores
+    from ganlab_kit.styles.classifier import (
+        STYLE_CLASSES,
+        FeatureExtractor,
+        StyleClassifierConfig,
+        StyleNet,
+        judge_config,
+    )
+
+    asked = []
+
+    def recording_extractor(device="cpu", config=None, cache_dir=None):
+        # a tiny untrained judge that names everything "ukiyoe" when it is the 64-pixel one, else "photo"
+        asked.append(config)
+        network = StyleNet((4, 8))
+        with torch.no_grad():
+            network.head.weight.zero_()
+            network.head.bias.zero_()
+            favourite = "ukiyoe" if config is not None and config.image_size == 64 else "photo"
+            network.head.bias[STYLE_CLASSES.index(favourite)] = 1.0
+        return FeatureExtractor(network, network.feature_dim, "recording")
+
+    monkeypatch.setattr(style_scores, "style_feature_extractor", recording_extractor)
+    default = metrics.style_transfer_scores(photos, ink, ink, "ukiyoe")
+    small = metrics.style_transfer_scores(photos, ink, ink, "ukiyoe", judge_size=64)
+    large = metrics.style_transfer_scores(photos, ink, ink, "ukiyoe", judge_size=128)
+    labels, _ = metrics.classify_styles(photos, judge_size=64)
+    assert asked == [None, judge_config(64), judge_config(128), judge_config(64)]
+    assert judge_config(64).image_size == 64 and judge_config(128) == StyleClassifierConfig()
+    assert default["target_rate"] == large["target_rate"] == 0.0
+    assert small["target_rate"] == small["target_rate_identity"] == small["target_rate_ceiling"] == 1.0
+    assert (labels == STYLE_CLASSES.index("ukiyoe")).all()
+
+
+def test_an_unsupported_judge_size_is_a_clear_error(photos, ink, classifier):
+    with pytest.raises(ValueError, match=r"no style classifier judges 32-pixel patches; judge sizes: 128, 64"):
+        metrics.style_transfer_scores(photos, ink, ink, "ink_wash", judge_size=32)
+    with pytest.raises(ValueError, match="not both"):
+        metrics.style_transfer_scores(photos, ink, ink, "ink_wash", classifier, judge_size=64)
+    with pytest.raises(ValueError, match="judge sizes"):
+        metrics.classify_styles(photos, judge_size=256)

@@ -27,7 +27,10 @@ and every score is shown between two reference points:
 * ``images``: how many images were scored.
 
 The style features are the kit's own small classifier (``styles/classifier.py``), so
-``style_kid`` compares runs of this kit, not published numbers.
+``style_kid`` compares runs of this kit, not published numbers. By default it is the one
+trained on 128-pixel patches; for 64-pixel images pass ``judge_size=64``: the classifier
+trained on 64-pixel patches (``styles.classifier.judge_config``), measured against the
+renderers' own held-out 64-pixel paintings in ``scripts/measure_style_classifier.py``.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import nn
 
-from ..styles.classifier import STYLE_CLASSES, FeatureExtractor, StyleNet, style_feature_extractor
+from ..styles.classifier import STYLE_CLASSES, FeatureExtractor, StyleNet, judge_config, style_feature_extractor
 from ..styles.statistics import set_statistics
 from .distances import kernel_inception_distance
 from .image_quality import check_image_pair, fsim, psnr, ssim
@@ -60,11 +63,16 @@ HEADLINE = (
 )
 
 
-def style_network(classifier: nn.Module | None = None) -> StyleNet:
+def style_network(classifier: nn.Module | None = None, judge_size: int | None = None) -> StyleNet:
     """The style classifier as a ``StyleNet`` (logits and features): ``classifier`` may be
     a ``StyleNet`` or the ``FeatureExtractor`` built on one; ``None`` loads the shipped one
-    (``style_feature_extractor()``)."""
-    classifier = classifier if classifier is not None else style_feature_extractor()
+    (``style_feature_extractor()``, trained on 128-pixel patches), or with ``judge_size``
+    the one trained on patches of that size (``judge_config``: 128 or 64)."""
+    if classifier is not None and judge_size is not None:
+        raise ValueError("pass a classifier or a judge_size, not both: judge_size picks a shipped classifier")
+    if classifier is None:
+        config = judge_config(judge_size) if judge_size is not None else None  # None: the default, as before
+        classifier = style_feature_extractor(config=config)
     network = classifier.network if isinstance(classifier, FeatureExtractor) else classifier
     if not isinstance(network, StyleNet):
         raise TypeError(
@@ -75,10 +83,13 @@ def style_network(classifier: nn.Module | None = None) -> StyleNet:
 
 
 @torch.no_grad()
-def classify_styles(images: torch.Tensor, classifier: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def classify_styles(
+    images: torch.Tensor, classifier: nn.Module | None = None, judge_size: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(labels (N,), features (N, D))`` of images ``(N, 3, H, W)`` in [0, 1]: the index
-    into ``STYLE_CLASSES`` the classifier picks, and its pooled features (float64)."""
-    network = style_network(classifier)
+    into ``STYLE_CLASSES`` the classifier picks, and its pooled features (float64).
+    ``classifier`` / ``judge_size``: which classifier (see ``style_network``)."""
+    network = style_network(classifier, judge_size)
     device = next(network.parameters()).device
     labels, features = [], []
     for start in range(0, images.shape[0], BATCH_SIZE):
@@ -101,7 +112,12 @@ def mean_score(
 
 
 def style_transfer_scores(
-    photos: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor, style: str, classifier: nn.Module | None = None
+    photos: torch.Tensor,
+    outputs: torch.Tensor,
+    targets: torch.Tensor,
+    style: str,
+    classifier: nn.Module | None = None,
+    judge_size: int | None = None,
 ) -> dict[str, float]:
     """Score a style-transfer model's ``outputs`` against the renderer's ``targets``.
 
@@ -109,8 +125,11 @@ def style_transfer_scores(
     ``targets``: the renderer's paintings of them (ground truth). All ``(N, 3, H, W)`` in
     [0, 1] (a tanh generator's output ``g`` becomes ``(g + 1) / 2``), one shape, N >= 2.
     ``style``: the target style, one of ``STYLE_CLASSES``. ``classifier``: the style
-    classifier (default: the shipped one). Returns a flat dict of floats; see the module
-    docstring for every key.
+    classifier (default: the shipped one, trained on 128-pixel patches). ``judge_size=64``
+    instead uses the shipped classifier trained on 64-pixel patches, for 64-pixel images:
+    the default one names only about half of the ukiyo-e renderer's own 64-pixel patches
+    ukiyo-e. The judge sets ``target_rate*`` and ``style_kid*`` (its features). Returns a
+    flat dict of floats; see the module docstring for every key.
     """
     if style not in STYLE_CLASSES:
         raise ValueError(f"unknown style {style!r}; the style classifier knows {', '.join(STYLE_CLASSES)}")
@@ -128,7 +147,7 @@ def style_transfer_scores(
     scores["ssim_gain"] = (scores["ssim"] - scores["ssim_identity"]) / headroom if headroom > 1e-6 else math.nan
 
     target_index = STYLE_CLASSES.index(style)
-    network = style_network(classifier)  # load the shipped weights once, not once per set
+    network = style_network(classifier, judge_size)  # load the shipped weights once, not once per set
     found = {
         role: classify_styles(images, network)
         for role, images in (("output", outputs), ("photo", photos), ("target", targets))

@@ -38,7 +38,7 @@ class StyleClassifierConfig:
     """Network size and training run of the style classifier."""
 
     channels: tuple[int, ...] = (16, 32, 64, 96)  # one stride-2 block each
-    image_size: int = 128  # 64-pixel patches left photo / oil / ukiyo-e too alike (0.84 held out)
+    image_size: int = 128  # for 64-pixel images use judge_config(64): trained at 64 px, with zoom
     patches_per_class: int = 512
     steps: int = 2000
     batch_size: int = 32
@@ -48,10 +48,39 @@ class StyleClassifierConfig:
     # Which renderers drew the training data: part of the key, so weights trained on
     # older renderings are never loaded for the current ones. Bump it when they change.
     renderers: str = "3"
+    # None: every patch is an image_size window of the photo (its shorter side first reduced
+    # to 2 x image_size). (low, high): windows of a random fraction of that shorter side,
+    # resized to image_size before rendering (PatchConfig.scale): more views of few photos.
+    zoom: tuple[float, float] | None = None
 
     def key(self) -> str:
-        """Short hash naming the weights this configuration produces."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        """Short hash naming the weights this configuration produces.
+
+        Fields added after weights were shipped are hashed only when set (not None), so
+        the shipped default keeps its key; any value that changes training changes it.
+        """
+        fields = {name: value for name, value in asdict(self).items() if not (name == "zoom" and value is None)}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
+
+
+# One judge per patch size the kit scores at: a classifier trained on patches of that size.
+# At 64 px the 128-px default names only 55% of the ukiyo-e renderer's own held-out patches
+# ukiyo-e; the 64-px judge is measured in scripts/measure_style_classifier.py.
+JUDGE_CONFIGS: dict[int, StyleClassifierConfig] = {
+    128: StyleClassifierConfig(),
+    64: StyleClassifierConfig(image_size=64, patches_per_class=1024, steps=3000, zoom=(0.15, 1.0)),
+}
+
+
+def judge_config(judge_size: int = 128) -> StyleClassifierConfig:
+    """The classifier config trained to judge ``judge_size``-pixel patches (``JUDGE_CONFIGS``).
+
+    ``style_feature_extractor(config=judge_config(64))`` loads (or trains) the 64-pixel judge.
+    """
+    if judge_size not in JUDGE_CONFIGS:
+        sizes = ", ".join(str(size) for size in JUDGE_CONFIGS)
+        raise ValueError(f"no style classifier judges {judge_size!r}-pixel patches; judge sizes: {sizes}")
+    return JUDGE_CONFIGS[judge_size]
 
 
 class StyleNet(nn.Module):
@@ -129,12 +158,13 @@ def make_style_training_data(config: StyleClassifierConfig) -> dict[str, torch.T
     from .photos import builtin_photos, load_photos, split_by_source
     from .renderers import all_styles
 
-    patch_config = PatchConfig(size=config.image_size)
+    train_patches = PatchConfig(size=config.image_size, scale=config.zoom)
+    test_patches = PatchConfig(size=config.image_size)  # judged as they come: whole windows
     train_sources, test_sources = split_by_source(builtin_photos(), config.held_out, config.seed)
     out = {}
-    for split, sources, count in (
-        ("train", train_sources, config.patches_per_class),
-        ("test", test_sources, max(16, config.patches_per_class // 4)),
+    for split, sources, count, patch_config in (
+        ("train", train_sources, config.patches_per_class, train_patches),
+        ("test", test_sources, max(16, config.patches_per_class // 4), test_patches),
     ):
         loaded = load_photos(sources, min_size=config.image_size)
         images, labels = [], []
@@ -224,6 +254,8 @@ def load_style_classifier(
         raise ValueError(f"{path.name!r} has no style-classifier config in its metadata")
     raw = json.loads(metadata["config"])
     raw["channels"] = tuple(raw["channels"])
+    if raw.get("zoom") is not None:
+        raw["zoom"] = tuple(raw["zoom"])  # JSON gave a list
     config = StyleClassifierConfig(**raw)
     network = StyleNet(config.channels)
     network.load_state_dict(load_file(str(path)))
@@ -331,11 +363,15 @@ def vgg_feature_extractor(
     return FeatureExtractor(network, network.feature_dim, "vgg16")
 
 
-def main() -> None:
-    """``python -m ganlab_kit.styles.classifier``: train the default classifier and store
-    its weights in the package's ``pretrained/`` folder (how the shipped file was made)."""
+def main(argv: list[str] | None = None) -> None:
+    """``python -m ganlab_kit.styles.classifier [SIZE]``: train the judge of ``SIZE``-pixel
+    patches (``judge_config``; default 128, the default classifier) and store its weights in
+    the package's ``pretrained/`` folder (how the shipped files were made)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
     torch.set_num_threads(1)
-    config = StyleClassifierConfig()
+    config = judge_config(int(args[0]) if args else 128)
     network, history = train_style_classifier(config)
     path = save_style_classifier(network, config, PRETRAINED_DIR / f"style_classifier-{config.key()}.safetensors")
     print(
