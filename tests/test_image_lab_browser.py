@@ -18,7 +18,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from test_browser import (
     _STEP_JS,
     _save_failure_screenshot,
-    browser,  # noqa: F401  (a pytest fixture)
     open_and_run_all,
     page,  # noqa: F401  (a pytest fixture)
     watch_play,
