@@ -46,14 +46,14 @@ RING = Lab2DPreset(
 # The collapse needs the stabilisers off: with the defaults' R1 and batch of 1024, learning rates of 0.02 do
 # not collapse onto a mode or two but smear the fakes along the circle (3-4 of 8 modes, JS about 0.5, no alarm;
 # notebook 02 shows both).
-COLLAPSE = dict(batch_size=512, r1=0.0)  # the lab's defaults before issue 10's grid fix
+STABILISERS_OFF = dict(batch_size=512, r1=0.0)  # R1 off, batch 512: the lab's defaults before the grid fix
 MODE_COLLAPSE = Lab2DPreset(
     "mode collapse",
     f"Both learning rates {COLLAPSE_LR}, 20x the defaults, with R1 off and batches of 512: each generator step "
     "throws all the fakes toward the one region the discriminator calls real, and the whole batch jumps from mode "
     "to mode. The lab's mode-collapse alarm stops it at step 1,060 with 2 of 8 modes (seed 0; seed 1: at step "
     "1,470 with 1 mode; seed 2: no alarm, but only 3 of 8 modes at step 2,000).",
-    hyper=Toy2DHyper(generator_lr=COLLAPSE_LR, discriminator_lr=COLLAPSE_LR, **COLLAPSE),
+    hyper=Toy2DHyper(generator_lr=COLLAPSE_LR, discriminator_lr=COLLAPSE_LR, **STABILISERS_OFF),
 )
 FIX_LR = 0.002  # the fix: both learning rates 10x smaller than the collapse setting's (2x the defaults)
 
@@ -63,7 +63,7 @@ THE_FIX = Lab2DPreset(
     "let each network follow the other instead of overshooting: all 8 modes, no alarm, JS 0.15 at step 2,000 "
     "(seeds 0, 1 and 2 alike). No single change at 0.02 (R1, more D steps, a slower G, LSGAN, WGAN-GP) kept all "
     "8 modes on any of those seeds, and lowering the rate after the collapse does not undo it: start afresh.",
-    hyper=Toy2DHyper(generator_lr=FIX_LR, discriminator_lr=FIX_LR, **COLLAPSE),
+    hyper=Toy2DHyper(generator_lr=FIX_LR, discriminator_lr=FIX_LR, **STABILISERS_OFF),
 )
 
 LAB2D_PRESETS: tuple[Lab2DPreset, ...] = (RING, MODE_COLLAPSE, THE_FIX)
