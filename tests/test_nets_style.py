@@ -176,3 +176,30 @@ def test_bad_sizes_and_settings_are_named():
         UnetGeneratorConfig(downs=3)
     with pytest.raises(ValueError, match="blocks"):
         ResnetGeneratorConfig(blocks=-1)
+
+
+def test_resize_upsampling_keeps_the_weights_count_and_removes_the_checkerboard():
+    paper = ResnetGenerator(width=4, blocks=1, seed=0)
+    resize = ResnetGenerator(width=4, blocks=1, upsample="resize", seed=0)
+    assert parameter_count(resize) == parameter_count(paper)
+    assert resize(torch.rand(2, 3, 16, 16) * 2 - 1).shape == (2, 3, 16, 16)
+
+    # One upsampling layer of each kind, all weights 1, on a constant input: a stride-2 transposed 3x3 conv sums
+    # 1, 2 or 4 input pixels into an output pixel depending on its position (the checkerboard); the resize then
+    # conv sums 9 everywhere away from the border.
+    ones = torch.ones(1, 1, 8, 8)
+    transposed = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1, bias=False)
+    nn.init.ones_(transposed.weight)
+    inner = transposed(ones)[0, 0, 2:-2, 2:-2]
+    assert set(inner.unique().tolist()) == {1.0, 2.0, 4.0}
+    up = next(m for m in resize.decoder if isinstance(m, nn.Upsample))
+    conv = nn.Conv2d(1, 1, 3, bias=False)
+    nn.init.ones_(conv.weight)
+    assert set(conv(up(ones))[0, 0].unique().tolist()) == {9.0}
+
+    # the paper's generator describes itself as before (older checkpoints still match); the resize one says so
+    assert "upsample" not in paper.config.to_dict()
+    assert resize.config.to_dict()["upsample"] == "resize"
+    assert ResnetGenerator.from_config(resize.config).config.upsample == "resize"
+    with pytest.raises(ValueError, match="upsample must be one of 'transpose', 'resize'"):
+        ResnetGeneratorConfig(upsample="bilinear")
