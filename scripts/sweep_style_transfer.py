@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--d-layers", type=int, default=2)
     parser.add_argument("--patches", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", default=None, help="write the held-out outputs (0-1 tensors) to this .pt file")
     parser.add_argument("--load-size", type=int, default=None, help="photos' shorter side before cutting (128)")
     parser.add_argument("--train-score", action="store_true", help="also score 64 training pairs (overfitting?)")
     parser.add_argument("--hyper", default="{}", help="JSON of hyper-parameters (CycleGANHyper / Pix2PixHyper)")
@@ -129,6 +130,8 @@ def main() -> None:
             with torch.no_grad():
                 out = torch.cat([net(chunk) for chunk in photos.split(16)])
             report(step, took, mode, out, photos, targets)
+            if args.save and step == args.steps and mode == "eval":
+                torch.save({"photos": unit(photos), "outputs": unit(out), "targets": unit(targets)}, args.save)
             if args.train_score:
                 with torch.no_grad():
                     out = torch.cat([net(chunk) for chunk in train_photos.split(16)])
