@@ -4,7 +4,8 @@ Each run trains pix2pix or CycleGAN (optionally with the culture constraints) on
 64 px split, exactly as notebook 08 does, and prints the held-out scores against the photo
 baseline: SSIM, PSNR and the 64 px judge's target-style rate.
 
-    OMP_NUM_THREADS=1 python scripts/sweep_style_transfer.py cyclegan ink_wash --steps 1200 --identity 10
+    OMP_NUM_THREADS=1 python scripts/sweep_style_transfer.py cyclegan ink_wash --steps 1200 \
+        --hyper '{"identity_weight": 10}' --every 400
 
 Measured on the 2-core CPU, 2026-12-01 (seed 0, 64 held-out patches of china and chelsea; the
 photo baseline's SSIM: ink wash 0.477, oil 0.329, ukiyo-e 0.397; "rate" is the 64 px judge's
@@ -20,7 +21,8 @@ target-style rate; a score at step k of n is taken mid-run, before the decay has
     pix2pix ukiyo-e, photos cut at 256 px, 1200 steps  SSIM 0.305 (photo 0.440) rate 0.75
     pix2pix ink wash, width 32, 600 steps              SSIM 0.494        rate 1.00
     pix2pix, scored in train mode (batch statistics, dropout), 600 steps: oil SSIM 0.339 rate 0.75,
-      ukiyo-e 0.420 / 0.78: no better than eval mode
+      ukiyo-e 0.420 / 0.78: no better than eval mode. With batch statistics and dropout off (the kit's
+      translate): oil 0.339 / 0.69, ukiyo-e 0.418 / 0.78.
     CycleGAN ink wash, 400 steps (notebook 08)         SSIM 0.397        rate 1.00
     CycleGAN ink wash, 1200 steps                      SSIM 0.412        rate 1.00   (0.418 at step 800)
     CycleGAN ink wash, resize upsampling, 400 steps    SSIM 0.419        rate 0.94
@@ -30,8 +32,30 @@ target-style rate; a score at step k of n is taken mid-run, before the decay has
                                                        SSIM 0.244        rate 0.02
       softness 10 only                                 SSIM 0.229        rate 1.00
       brush edges 1 + softness 10 (notebook 08 now)    SSIM 0.233        rate 0.89
+    CycleGAN ink wash, identity weight 20, 400 steps   SSIM 0.419        rate 1.00
+    CycleGAN ink wash, blank space 300 (+ edges 5, softness 10)  SSIM 0.371  rate 1.00; alone 0.366 / 1.00
+    pix2pix and CycleGAN with 1024 patches per style instead of 256 (the held-out photos' baseline
+      moves to ink wash 0.483, oil 0.322, ukiyo-e 0.403; pix2pix scored with batch statistics):
+      pix2pix ink wash SSIM 0.467 rate 1.00 (now below the photo), oil 0.340 / 0.83, ukiyo-e 0.410 / 0.95;
+      CycleGAN ink wash 0.418 / 1.00, oil 0.278 / 0.05 (was 0.97), ukiyo-e 0.407 / 0.84.
+      With 2048: pix2pix oil 0.330 (photo 0.326) / 0.99, ukiyo-e 0.424 / 0.88.
+    pix2pix with the paper's 70x70 PatchGAN (3 layers): oil 0.305 / 0.52, ukiyo-e 0.408 / 0.78.
+    pix2pix with batch 1 (the paper's): oil 0.346 / 0.77, ukiyo-e 0.408 / 0.47.
 
-So no setting tried reaches both targets where notebook 08 misses them. For oil none can:
+Seeds 1-4 of notebook 08's pix2pix (each seed draws its own split, so its own photo baseline;
+scored with the kit's translate, batch statistics as notebook 08 does now; seed 0 first):
+
+    oil      SSIM vs photo  0.339/0.329  0.418/0.382  0.439/0.405  0.312/0.327  0.355/0.380
+             rate           0.69         0.73         0.73         0.69         1.00
+    ukiyo-e  SSIM vs photo  0.418/0.397  0.416/0.418  0.372/0.330  0.464/0.505  0.492/0.359
+             rate           0.78         0.83         0.72         0.58         0.88
+
+So the 90% bar is met on one seed of ten, and a target met or missed on seed 0 is often the
+other way on the next seed: one seeded table is one draw.
+
+So no setting tried meets every target: 1024 patches meets both pix2pix targets on ukiyo-e, but
+pix2pix's ink wash falls below the photo and CycleGAN's oil is no longer called oil. For oil's
+SSIM no setting can:
 the renderer itself, painting the same photos with other random strokes, scores SSIM 0.304
 against the ground truth, below the photo's 0.329 (notebook 08's "renderer, new strokes"
 row); SSIM against one painting rewards the strokes it happened to draw, and an output
@@ -56,7 +80,7 @@ from ganlab_kit.nets.unet import UnetGeneratorConfig
 from ganlab_kit.runtime import seed_everything
 from ganlab_kit.styles import renderers
 from ganlab_kit.train.cyclegan import CycleGANHyper, CycleGANRun, CycleGANRunConfig
-from ganlab_kit.train.pix2pix import Pix2PixHyper, Pix2PixRun, Pix2PixRunConfig
+from ganlab_kit.train.pix2pix import Pix2PixHyper, Pix2PixRun, Pix2PixRunConfig, translate
 
 RENDERERS = {"ink_wash": renderers.ink_wash, "oil": renderers.oil, "ukiyoe": renderers.ukiyoe}
 
@@ -125,10 +149,16 @@ def main() -> None:
         generator = run.modules["generator_AB"]
 
     def score(step: int, took: float) -> None:
-        for mode in ("eval", "train") if args.train_mode else ("eval",):
+        modes = ("eval", "train") if args.train_mode else ("eval",)
+        if args.model == "pix2pix":
+            modes += ("batch statistics",)
+        for mode in modes:
             net = copy.deepcopy(generator).train(mode == "train")
             with torch.no_grad():
-                out = torch.cat([net(chunk) for chunk in photos.split(16)])
+                if mode == "batch statistics":  # the kit's pix2pix translate: the paper's test-time norm
+                    out = translate(net, photos)
+                else:
+                    out = torch.cat([net(chunk) for chunk in photos.split(16)])
             report(step, took, mode, out, photos, targets)
             if args.save and step == args.steps and mode == "eval":
                 torch.save({"photos": unit(photos), "outputs": unit(out), "targets": unit(targets)}, args.save)
