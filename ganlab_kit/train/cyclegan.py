@@ -58,16 +58,17 @@ from .run import (
     D_REAL,
     G_LOSS,
     INK_DIFFUSION_LOSS,
+    DecayingLearningRates,
     PendingHyper,
     RunState,
     capture_state,
     hyper_field,
-    restore_optimizers,
-    set_betas,
+    progress_state,
+    restore_run,
     set_learning_rate,
     validate_hyper,
 )
-from .schedules import check_schedule, linear_decay
+from .schedules import check_schedule
 from .style_inputs import check_batch, check_dataset, fixed_unpaired_batch
 
 MODEL = "cyclegan"
@@ -311,7 +312,7 @@ def _domain_sizes(data: Dataset) -> dict[str, int]:
     return sizes
 
 
-class CycleGANRun(CheckpointMethods, PendingHyper[CycleGANHyper]):
+class CycleGANRun(CheckpointMethods, DecayingLearningRates, PendingHyper[CycleGANHyper]):
     """Two ResNet generators, two PatchGANs, three Adam optimizers, two image pools and
     unpaired batches; ``step()`` trains once.
 
@@ -416,14 +417,6 @@ class CycleGANRun(CheckpointMethods, PendingHyper[CycleGANHyper]):
             "discriminator": self.config.discriminator.to_dict(),
         }
 
-    def on_hyper_change(self, old: CycleGANHyper, new: CycleGANHyper) -> None:
-        for optimizer in self.optimizers.values():
-            set_betas(optimizer, new.betas)
-
-    def learning_rate_factor(self) -> float:
-        """The schedule's factor for the next step (1 without ``total_steps``)."""
-        return linear_decay(self.steps_done, self.config.total_steps, self.config.decay_steps)
-
     def step(self) -> dict[str, torch.Tensor]:
         """One CycleGAN iteration on the next batch; the metrics of :func:`cyclegan_step`."""
         self.apply_pending_hyper()
@@ -473,14 +466,11 @@ class CycleGANRun(CheckpointMethods, PendingHyper[CycleGANHyper]):
 
     def state_dict(self) -> RunState:
         pools = {"A": self.pool_a.state_dict(), "B": self.pool_b.state_dict()}
-        state: dict[str, Any] = {
-            "steps_done": self.steps_done,
-            "stream": self.stream.state_dict(),
-            **self.hyper_state(),
-            "pools": {name: {"count": p["count"], "size": p["size"]} for name, p in pools.items()},
-            "run_config": {k: v for k, v in self.config.to_dict().items() if k not in ("generator", "discriminator")},
-        }
-        state["accel"] = self.accel.state_dict()
+        state = progress_state(
+            self,
+            pools={name: {"count": p["count"], "size": p["size"]} for name, p in pools.items()},
+            run_config={k: v for k, v in self.config.to_dict().items() if k not in ("generator", "discriminator")},
+        )
         return capture_state(
             self,
             generators={f"pool_{name}": p["generator"] for name, p in pools.items()},
@@ -493,12 +483,7 @@ class CycleGANRun(CheckpointMethods, PendingHyper[CycleGANHyper]):
         )
 
     def load_state_dict(self, state: RunState) -> None:
-        from .checkpoint import load_module_state
-
-        self.load_hyper_state(state.state)
-        for name, module in self._modules.items():
-            load_module_state(module, state.modules[name])
-        restore_optimizers(self, state)
+        restore_run(self, state)
         for name, pool in (("A", self.pool_a), ("B", self.pool_b)):
             saved = state.state["pools"][name]
             pool.load_state_dict(
@@ -510,9 +495,6 @@ class CycleGANRun(CheckpointMethods, PendingHyper[CycleGANHyper]):
                 }
             )
         self.visual_a, self.visual_b = state.tensors["visual_A"].clone(), state.tensors["visual_B"].clone()
-        self.steps_done = int(state.state["steps_done"])
-        self.stream.load_state_dict(state.state["stream"])
-        self.accel.load_state_dict(state.state.get("accel"))
 
 
 @torch.no_grad()

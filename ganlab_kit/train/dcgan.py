@@ -39,7 +39,8 @@ from .run import (
     RunState,
     capture_state,
     hyper_field,
-    restore_optimizers,
+    progress_state,
+    restore_run,
     set_betas,
     set_learning_rate,
     validate_hyper,
@@ -310,32 +311,17 @@ class DCGANRun(CheckpointMethods, PendingHyper[DCGANHyper]):
         return _sample(self.generator, self.fixed_noise if z is None else z.to(self.device))
 
     def state_dict(self) -> RunState:
-        state: dict[str, Any] = {
-            "steps_done": self.steps_done,
-            "stream": self.stream.state_dict(),
-            **self.hyper_state(),
-            "run_config": {k: v for k, v in self.config.to_dict().items() if k != "model"},
-        }
-        state["accel"] = self.accel.state_dict()
         return capture_state(
             self,
             generators={"noise": self.noise_generator.get_state()},
             tensors={"fixed_noise": self.fixed_noise},
-            state=state,
+            state=progress_state(self, run_config={k: v for k, v in self.config.to_dict().items() if k != "model"}),
         )
 
     def load_state_dict(self, state: RunState) -> None:
-        from .checkpoint import load_module_state
-
-        self.load_hyper_state(state.state)
-        for name, module in self.modules.items():
-            load_module_state(module, state.modules[name])
-        restore_optimizers(self, state)
+        restore_run(self, state)
         self.noise_generator.set_state(state.generators["noise"])
         self.fixed_noise = state.tensors["fixed_noise"].to(self.device)
-        self.steps_done = int(state.state["steps_done"])
-        self.stream.load_state_dict(state.state["stream"])
-        self.accel.load_state_dict(state.state.get("accel"))
 
 
 def _sample(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:

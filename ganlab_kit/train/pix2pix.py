@@ -40,16 +40,17 @@ from .run import (
     D_LOSS,
     D_REAL,
     G_LOSS,
+    DecayingLearningRates,
     PendingHyper,
     RunState,
     capture_state,
     hyper_field,
-    restore_optimizers,
-    set_betas,
+    progress_state,
+    restore_run,
     set_learning_rate,
     validate_hyper,
 )
-from .schedules import check_schedule, linear_decay
+from .schedules import check_schedule
 from .style_inputs import check_batch, check_dataset, fixed_batch
 
 TRANSLATION_LOSSES: tuple[str, ...] = ("non_saturating", "lsgan", "hinge")
@@ -206,7 +207,7 @@ class Pix2PixRunConfig:
         }
 
 
-class Pix2PixRun(CheckpointMethods, PendingHyper[Pix2PixHyper]):
+class Pix2PixRun(CheckpointMethods, DecayingLearningRates, PendingHyper[Pix2PixHyper]):
     """U-Net + conditional PatchGAN + optimizers + paired batches; ``step()`` trains once.
 
     ``data``: a :class:`~ganlab_kit.data.PairedDataset` (e.g. ``style_data(...).paired_train``)
@@ -292,14 +293,6 @@ class Pix2PixRun(CheckpointMethods, PendingHyper[Pix2PixHyper]):
             "discriminator": self.config.discriminator.to_dict(),
         }
 
-    def on_hyper_change(self, old: Pix2PixHyper, new: Pix2PixHyper) -> None:
-        for optimizer in self.optimizers.values():
-            set_betas(optimizer, new.betas)
-
-    def learning_rate_factor(self) -> float:
-        """The schedule's factor for the next step (1 without ``total_steps``)."""
-        return linear_decay(self.steps_done, self.config.total_steps, self.config.decay_steps)
-
     def step(self) -> dict[str, torch.Tensor]:
         """One training step on the next pair batch; the metrics of :func:`pix2pix_step`."""
         self.apply_pending_hyper()
@@ -334,31 +327,17 @@ class Pix2PixRun(CheckpointMethods, PendingHyper[Pix2PixHyper]):
         }
 
     def state_dict(self) -> RunState:
-        state: dict[str, Any] = {
-            "steps_done": self.steps_done,
-            "stream": self.stream.state_dict(),
-            **self.hyper_state(),
-            "run_config": {k: v for k, v in self.config.to_dict().items() if k not in ("generator", "discriminator")},
-        }
-        state["accel"] = self.accel.state_dict()
+        run_config = {k: v for k, v in self.config.to_dict().items() if k not in ("generator", "discriminator")}
         return capture_state(
             self,
             tensors={"visual_source": self.visual_source, "visual_target": self.visual_target},
-            state=state,
+            state=progress_state(self, run_config=run_config),
         )
 
     def load_state_dict(self, state: RunState) -> None:
-        from .checkpoint import load_module_state
-
-        self.load_hyper_state(state.state)
-        for name, module in self.modules.items():
-            load_module_state(module, state.modules[name])
-        restore_optimizers(self, state)
+        restore_run(self, state)
         self.visual_source = state.tensors["visual_source"].clone()
         self.visual_target = state.tensors["visual_target"].clone()
-        self.steps_done = int(state.state["steps_done"])
-        self.stream.load_state_dict(state.state["stream"])
-        self.accel.load_state_dict(state.state.get("accel"))
 
 
 @contextlib.contextmanager

@@ -280,6 +280,51 @@ def restore_optimizers(run: Any, state: RunState) -> None:
             optimizer.load_state_dict(copy.deepcopy(state.optimizers[name]))
 
 
+def progress_state(run: Any, **extra: Any) -> dict[str, Any]:
+    """The JSON-able part of a :class:`RunState` that every run keeps alike: steps done, the
+    batch stream's position, the hyperparameters (in force and pending) and the
+    accelerator's state; ``extra`` adds the run's own entries (its ``run_config``, pools)."""
+    return {
+        "steps_done": run.steps_done,
+        "stream": run.stream.state_dict(),
+        **run.hyper_state(),
+        **extra,
+        "accel": run.accel.state_dict(),
+    }
+
+
+def restore_run(run: Any, state: RunState) -> None:
+    """Put back what :func:`capture_state` and :func:`progress_state` saved: the
+    hyperparameters, every module's weights and optimizer's state by name, the step count,
+    the batch stream and the accelerator. The run restores its own extras after this."""
+    from .checkpoint import load_module_state
+
+    run.load_hyper_state(state.state)
+    for name, module in run.modules.items():
+        load_module_state(module, state.modules[name])
+    restore_optimizers(run, state)
+    run.steps_done = int(state.state["steps_done"])
+    run.stream.load_state_dict(state.state["stream"])
+    run.accel.load_state_dict(state.state.get("accel"))
+
+
+class DecayingLearningRates:
+    """Mixin for the translation runs: Adam's betas follow the hyperparameters in every
+    optimizer, and the learning rates follow the papers' schedule (constant, then linearly
+    to zero over ``config.decay_steps``, by default the second half of ``config.total_steps``).
+    Put it before :class:`PendingHyper` in the bases."""
+
+    def on_hyper_change(self, old: Any, new: Any) -> None:
+        for optimizer in self.optimizers.values():
+            set_betas(optimizer, new.betas)
+
+    def learning_rate_factor(self) -> float:
+        """The schedule's factor for the next step (1 without ``total_steps``)."""
+        from .schedules import linear_decay
+
+        return linear_decay(self.steps_done, self.config.total_steps, self.config.decay_steps)
+
+
 def set_betas(optimizer: torch.optim.Optimizer, betas: tuple[float, float]) -> None:
     """Set Adam's betas in every parameter group (the next ``optimizer.step()`` uses them)."""
     for group in optimizer.param_groups:

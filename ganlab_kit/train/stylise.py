@@ -38,7 +38,8 @@ from .run import (
     RunState,
     capture_state,
     hyper_field,
-    restore_optimizers,
+    progress_state,
+    restore_run,
     set_betas,
     set_learning_rate,
     validate_hyper,
@@ -209,21 +210,8 @@ class StyliseRun(CheckpointMethods, PendingHyper[StyliseHyper]):
         return out
 
     def state_dict(self) -> RunState:
-        state = {
-            "steps_done": self.steps_done,
-            "stream": self.stream.state_dict(),
-            **self.hyper_state(),
-            "accel": self.accel.state_dict(),
-        }
-        return capture_state(self, tensors={"visual_photos": self.visual_photos}, state=state)
+        return capture_state(self, tensors={"visual_photos": self.visual_photos}, state=progress_state(self))
 
     def load_state_dict(self, state: RunState) -> None:
-        from .checkpoint import load_module_state
-
-        self.load_hyper_state(state.state)
-        load_module_state(self.generator, state.modules["generator"])
-        restore_optimizers(self, state)
+        restore_run(self, state)
         self.visual_photos = state.tensors["visual_photos"].clone()
-        self.steps_done = int(state.state["steps_done"])
-        self.stream.load_state_dict(state.state["stream"])
-        self.accel.load_state_dict(state.state.get("accel"))
