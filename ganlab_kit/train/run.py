@@ -55,6 +55,8 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 import torch
 from torch import nn
 
+from .schedules import linear_decay
+
 Metrics = dict[str, "torch.Tensor | float"]
 H = TypeVar("H")
 
@@ -320,8 +322,6 @@ class DecayingLearningRates:
 
     def learning_rate_factor(self) -> float:
         """The schedule's factor for the next step (1 without ``total_steps``)."""
-        from .schedules import linear_decay
-
         return linear_decay(self.steps_done, self.config.total_steps, self.config.decay_steps)
 
 
