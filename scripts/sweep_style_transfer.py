@@ -9,7 +9,9 @@ baseline: SSIM, PSNR and the 64 px judge's target-style rate.
 
 Measured on the 2-core CPU, 2026-12-01 (seed 0, 64 held-out patches of china and chelsea; the
 photo baseline's SSIM: ink wash 0.477, oil 0.329, ukiyo-e 0.397; "rate" is the 64 px judge's
-target-style rate; a score at step k of n is taken mid-run, before the decay has ended):
+target-style rate; a score at step k of n is taken mid-run, before the decay has ended; where a
+row gives a range, the mid-run scoring of the first version of this script drew from the global
+random generator and so changed the rest of the run; scoring now runs on a forked generator):
 
     pix2pix oil, width 16, 600 steps (notebook 08)     SSIM 0.341-0.343  rate 0.70-0.72
     pix2pix oil, width 16, 1800 steps                  SSIM 0.306        rate 1.00
@@ -119,8 +121,9 @@ def main() -> None:
     test = split.paired_test
     photos = torch.stack([test[i]["A"] for i in range(len(test))])
     targets = torch.stack([test[i]["B"] for i in range(len(test))])
-    train_photos = torch.stack([split.paired_train[i]["A"] for i in range(64)])
-    train_targets = torch.stack([split.paired_train[i]["B"] for i in range(64)])
+    seen = range(min(64, len(split.paired_train)))  # training pairs scored with --train-score
+    train_photos = torch.stack([split.paired_train[i]["A"] for i in seen])
+    train_targets = torch.stack([split.paired_train[i]["B"] for i in seen])
     unit = lambda images: datasets.to_unit(images).clamp(0, 1)  # noqa: E731
     hyper = json.loads(args.hyper)
     seed_everything(args.seed)
@@ -148,27 +151,19 @@ def main() -> None:
         run = CycleGANRun(config, split.unpaired_train, hyper=CycleGANHyper(**hyper), held_out=split.unpaired_test)
         generator = run.modules["generator_AB"]
 
-    def score(step: int, took: float) -> None:
-        modes = ("eval", "train") if args.train_mode else ("eval",)
-        if args.model == "pix2pix":
-            modes += ("batch statistics",)
-        for mode in modes:
-            net = copy.deepcopy(generator).train(mode == "train")
-            with torch.no_grad():
-                if mode == "batch statistics":  # the kit's pix2pix translate: the paper's test-time norm
-                    out = translate(net, photos)
-                else:
-                    out = torch.cat([net(chunk) for chunk in photos.split(16)])
-            report(step, took, mode, out, photos, targets)
-            if args.save and step == args.steps and mode == "eval":
-                torch.save({"photos": unit(photos), "outputs": unit(out), "targets": unit(targets)}, args.save)
-            if args.train_score:
-                with torch.no_grad():
-                    out = torch.cat([net(chunk) for chunk in train_photos.split(16)])
-                report(step, took, mode + " TRAIN", out, train_photos, train_targets)
+    def forward(net: torch.nn.Module, images: torch.Tensor, mode: str) -> torch.Tensor:
+        if mode == "batch statistics":  # the kit's pix2pix translate: the paper's test-time norm
+            return translate(net, images)
+        return torch.cat([net(chunk) for chunk in images.split(16)])
+
+    baselines: dict[int, dict[str, float]] = {}  # the photo-as-output scores, once per image set
 
     def report(step: int, took: float, mode: str, out: torch.Tensor, photos, targets) -> None:
-        baseline = metrics.style_transfer_scores(unit(photos), unit(photos), unit(targets), args.style, judge_size=64)
+        if id(photos) not in baselines:
+            baselines[id(photos)] = metrics.style_transfer_scores(
+                unit(photos), unit(photos), unit(targets), args.style, judge_size=64
+            )
+        baseline = baselines[id(photos)]
         s = metrics.style_transfer_scores(unit(photos), unit(out), unit(targets), args.style, judge_size=64)
         print(
             f"{args.model} {args.style} {args.hyper} w{args.width} {args.upsample} {mode} "
@@ -177,6 +172,24 @@ def main() -> None:
             f"rate {s['target_rate']:.2f} kid {s['style_kid']:.3f}  [{took / 60:.1f} min]",
             flush=True,
         )
+
+    @torch.no_grad()
+    def score(step: int, took: float) -> None:
+        modes = ("eval", "train") if args.train_mode else ("eval",)
+        if args.model == "pix2pix":
+            modes += ("batch statistics",)
+        # Scoring draws random numbers (the train-mode copy's dropout, the KID's subsets): on a forked
+        # generator, so that scoring with --every leaves the training run exactly as without it.
+        with torch.random.fork_rng():
+            for mode in modes:
+                net = copy.deepcopy(generator).train(mode == "train")
+                out = forward(net, photos, mode)
+                report(step, took, mode, out, photos, targets)
+                if args.save and step == args.steps and mode == "eval":
+                    torch.save({"photos": unit(photos), "outputs": unit(out), "targets": unit(targets)}, args.save)
+                if args.train_score:
+                    out = forward(net, train_photos, mode)
+                    report(step, took, mode + " TRAIN", out, train_photos, train_targets)
 
     start = time.perf_counter()
     for step in range(1, args.steps + 1):
